@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import cors from '@fastify/cors';
+import etag from '@fastify/etag';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Deps } from './deps.js';
+import { modules } from './modules/index.js';
+import { authPlugin } from './platform/auth.js';
+import { installErrorHandler } from './platform/errors/handler.js';
+import { registerHealth } from './platform/health.js';
+import { conventionsPlugin, requestIdOf } from './platform/http/conventions.js';
+import { registerDocs, registerOpenApi } from './platform/openapi.js';
+import { throttlePlugin } from './platform/throttle.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface AppOptions {
+  /** Extra routes, registered after the modules' (tests use it for probe routes). */
+  plugins?: FastifyPluginAsync[];
+}
+
+/** The HTTP application: platform plugins, then every module's routes. Does not listen. */
+export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    genReqId: requestIdOf,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: true } },
+    return503OnClosing: true,
+  });
+
+  installErrorHandler(app, { development: config.nodeEnv === 'development' });
+  await app.register(conventionsPlugin);
+  await app.register(helmet, {
+    // No upgrade-insecure-requests: development and private deployments serve plain HTTP.
+    contentSecurityPolicy: { directives: { 'worker-src': ["'self'", 'blob:'], 'upgrade-insecure-requests': null } },
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+    exposedHeaders: ['x-request-id', 'x-cache', 'etag', 'retry-after'],
+  });
+  await app.register(etag);
+  await registerOpenApi(app, { version, siteUrl: config.siteUrl });
+  await app.register(authPlugin, { authenticate: deps.authenticate });
+  await app.register(throttlePlugin, {
+    ...config.throttle,
+    redis: deps.redis,
+    prefix: deps.redisPrefix,
+    userIdOf: (request) => (request.principal ? String(request.principal.userId) : null),
+  });
+
+  registerHealth(app, {
+    db: () => deps.database.ping(),
+    cache: () => deps.cache.ping(),
+    queue: () => deps.jobs.ping(),
+  });
+  await registerDocs(app);
+  for (const module of modules) {
+    if (module.routes) await app.register((scope) => module.routes!(scope, deps));
+  }
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,95 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { jobsFailed, jobsList, jobsPing, jobsPurge, jobsRetry } from './commands/jobs.js';
+import { CommandError, terminal } from './commands/output.js';
+import { testEmail } from './commands/test-email.js';
+import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
+import { buildDeps, createLogger, type Deps } from './deps.js';
+import { openDatabase } from './platform/db/client.js';
+import { runMigrations } from './platform/db/migrate.js';
+import { createMailer } from './platform/mail/mailer.js';
+import path from 'node:path';
+
+const positiveInt = (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('Expected a positive whole number.');
+  return Number(value);
+};
+
+async function withDeps(work: (deps: Deps) => Promise<void> | void): Promise<void> {
+  const deps = await buildDeps(loadConfigFromProcess(), { migrate: true });
+  try {
+    await work(deps);
+  } finally {
+    await deps.close();
+  }
+}
+
+const program = new Command('nexus')
+  .description('Nexus Commerce management commands')
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode));
+
+program
+  .command('migrate')
+  .description('apply the database migrations')
+  .action(async () => {
+    const config = loadConfigFromProcess();
+    const handle = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+    await runMigrations(handle, config.databaseUrl);
+    await handle.close();
+    terminal.line(`Migrations applied (${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}).`);
+  });
+
+program
+  .command('test-email')
+  .description('send a test e-mail and say where it went')
+  .argument('<to>', 'recipient address')
+  .action(async (to: string) => {
+    const config: Config = loadConfigFromProcess();
+    const mailer = createMailer(
+      { from: config.defaultFromEmail, ...config.email, fileDir: path.join(config.dataDir, 'mail') },
+      createLogger(config),
+    );
+    try {
+      await testEmail(mailer, terminal, to);
+    } finally {
+      mailer.close();
+    }
+  });
+
+program
+  .command('jobs:list')
+  .description('registered jobs and their schedules')
+  .action(() => withDeps((deps) => jobsList(deps, terminal)));
+
+program
+  .command('jobs:failed')
+  .description('jobs that failed after their last attempt')
+  .option('--limit <n>', 'how many', positiveInt, 50)
+  .action((opts: { limit: number }) => withDeps((deps) => jobsFailed(deps, terminal, opts.limit)));
+
+program
+  .command('jobs:retry')
+  .description('run a failed job again')
+  .argument('<id>', 'job id (from jobs:failed)', positiveInt)
+  .action((id: number) => withDeps(async (deps) => void (await jobsRetry(deps, terminal, id))));
+
+program
+  .command('jobs:purge')
+  .description('discard every job not yet run')
+  .option('--yes', 'confirm', false)
+  .action((opts: { yes: boolean }) => withDeps(async (deps) => void (await jobsPurge(deps, terminal, opts.yes))));
+
+program
+  .command('jobs:ping')
+  .description('ask the workers to answer')
+  .option('--timeout <ms>', 'how long to wait', positiveInt, 5000)
+  .action((opts: { timeout: number }) => withDeps((deps) => jobsPing(deps, terminal, opts.timeout)));
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof CommandError || err instanceof ConfigError) {
+    terminal.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : err.message);
+  } else {
+    terminal.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  }
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import type { Deps } from '../deps.js';
+import { BullmqJobQueue } from '../platform/jobs/bullmq.js';
+import type { JobRow } from '../platform/jobs/schema.js';
+import { deleteUnstarted, findJob, listFailed, resetFailed } from '../platform/jobs/store.js';
+import { CommandError, type Output } from './output.js';
+
+const describe = (row: JobRow) =>
+  `#${row.id} ${row.name} ${JSON.stringify(row.payload)} attempts=${row.attempts}/${row.maxAttempts} ` +
+  `${row.finishedAt?.toISOString() ?? ''}\n    ${row.lastError ?? ''}`;
+
+export function jobsList(deps: Deps, out: Output): void {
+  const definitions = deps.jobs.registry.all();
+  if (definitions.length === 0) out.line('No jobs are registered.');
+  for (const d of definitions) {
+    const schedule = d.everyMs ? `every ${d.everyMs / 60_000} min` : 'on demand';
+    out.line(`${d.name.padEnd(32)} ${schedule.padEnd(16)} ${d.description}`);
+  }
+  out.line(`Mode: ${deps.jobs.mode === 'eager' ? 'eager (in the API process)' : 'queue (BullMQ workers)'}`);
+}
+
+export async function jobsFailed(deps: Deps, out: Output, limit = 50): Promise<void> {
+  const rows = await listFailed(deps.db, limit);
+  if (rows.length === 0) out.line('No failed jobs.');
+  for (const row of rows) out.line(describe(row));
+}
+
+/** Gives a failed job a fresh set of attempts. Eager mode runs it here and now; queue mode hands it to the workers. */
+export async function jobsRetry(deps: Deps, out: Output, id: number): Promise<JobRow> {
+  const row = await resetFailed(deps.db, id);
+  if (!row) {
+    const existing = await findJob(deps.db, id);
+    throw new CommandError(existing ? `Job #${id} is ${existing.status}, not failed.` : `There is no job #${id}.`);
+  }
+  deps.jobs.kick();
+  await deps.jobs.idle();
+  const after = (await findJob(deps.db, id))!;
+  out.line(
+    deps.jobs.mode === 'eager'
+      ? `Job #${id} ${row.name} ran again: ${after.status}${after.lastError ? ` (${after.lastError})` : ''}.`
+      : `Job #${id} ${row.name} handed to the workers again (${after.status}).`,
+  );
+  return after;
+}
+
+export async function jobsPurge(deps: Deps, out: Output, confirmed: boolean): Promise<number> {
+  if (!confirmed) throw new CommandError('This discards every job not yet run. Run it again with --yes to confirm.');
+  const count = await deleteUnstarted(deps.db);
+  if (deps.jobs instanceof BullmqJobQueue) await deps.jobs.drainQueue();
+  out.line(`Discarded ${count} job${count === 1 ? '' : 's'} not yet run.`);
+  return count;
+}
+
+export async function jobsPing(deps: Deps, out: Output, timeoutMs: number): Promise<void> {
+  if (!(deps.jobs instanceof BullmqJobQueue)) {
+    out.line('Jobs are eager: they run inside the API process; there are no workers to ping.');
+    return;
+  }
+  try {
+    const { answer, connected } = await deps.jobs.pingWorkers(timeoutMs);
+    out.line(`pong from ${answer.host} pid ${answer.pid} (${connected} worker connection${connected === 1 ? '' : 's'})`);
+  } catch {
+    throw new CommandError(`No worker answered within ${timeoutMs} ms. Is \`npm run worker\` running?`);
+  }
+}

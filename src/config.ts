@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+
+/** A throttle rate such as `100/hour`: `points` requests per `seconds`. */
+export interface Rate {
+  points: number;
+  seconds: number;
+  text: string;
+}
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  secretKey: string;
+  siteUrl: string;
+  defaultFromEmail: string;
+  email: {
+    url: string | undefined;
+    host: string | undefined;
+    port: number;
+    user: string | undefined;
+    password: string | undefined;
+    useTls: boolean;
+  };
+  jwtAccessTtlSeconds: number;
+  jwtRefreshTtlSeconds: number;
+  passwordResetUrl: string;
+  jobs: { eager: boolean; maxRetries: number; backoffMs: number; pollMs: number; workerConcurrency: number };
+  throttle: {
+    enabled: boolean;
+    anon: Rate;
+    user: Rate;
+    scopes: Record<'users' | 'payments' | 'products' | 'auth', Rate>;
+  };
+  cache: { enabled: boolean; productsTtlSeconds: number; paymentsTtlSeconds: number };
+  demoData: boolean;
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  webConcurrency: number;
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const RATE = /^(\d+)\/(s|sec|second|m|min|minute|h|hour|d|day)$/;
+const RATE_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Reads one variable; every parser names the variable and the expected form when the value is bad. */
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  fail(name: string, expected: string): never {
+    throw new ConfigError(`${name} must be ${expected} (got ${JSON.stringify(this.env[name])})`);
+  }
+
+  str(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || n < min || n > max) this.fail(name, `an integer from ${min} to ${max}`);
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    return this.fail(name, 'true or false');
+  }
+
+  durationMs(name: string, fallback: string): number {
+    const value = this.raw(name) ?? fallback;
+    const match = DURATION.exec(value);
+    if (!match) return this.fail(name, 'a duration such as 30s, 5m, 1h or 1d');
+    return Number(match[1]) * DURATION_MS[match[2] ?? 's']!;
+  }
+
+  rate(name: string, fallback: string): Rate {
+    const value = this.raw(name) ?? fallback;
+    const match = RATE.exec(value);
+    if (!match || Number(match[1]) < 1) return this.fail(name, 'a rate such as 100/hour (second, minute, hour or day)');
+    return { points: Number(match[1]), seconds: RATE_SECONDS[match[2]![0]!]!, text: value };
+  }
+
+  url(name: string, protocols: string[], fallback?: string): string | undefined {
+    const value = this.raw(name) ?? fallback;
+    if (value === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      return this.fail(name, `a URL (${protocols.join(', ')})`);
+    }
+    if (!protocols.includes(parsed.protocol.slice(0, -1))) this.fail(name, `a URL (${protocols.join(', ')})`);
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    const value = this.raw(name) ?? fallback;
+    if (!(choices as readonly string[]).includes(value)) this.fail(name, `one of ${choices.join(', ')}`);
+    return value as T;
+  }
+}
+
+/** In development a secret key is generated once and kept under the data folder, so tokens survive restarts. */
+function developmentSecretKey(dataDir: string): string {
+  const file = path.join(dataDir, 'secret_key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(48).toString('base64url');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new EnvReader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+  const dataDir = path.resolve(r.str('DATA_DIR', './data'));
+  const databaseUrl = r.url('DATABASE_URL', ['postgres', 'postgresql']);
+  const redisUrl = r.url('REDIS_URL', ['redis', 'rediss']);
+
+  let secretKey = r.raw('SECRET_KEY');
+  if (secretKey !== undefined && secretKey.length < 32) r.fail('SECRET_KEY', 'at least 32 characters long');
+  if (secretKey === undefined) {
+    if (production) r.fail('SECRET_KEY', 'set when NODE_ENV=production (at least 32 random characters)');
+    secretKey = developmentSecretKey(dataDir);
+  }
+
+  const siteUrl = r.url('SITE_URL', ['http', 'https'], 'http://127.0.0.1:8000')!.replace(/\/+$/, '');
+  const sharedState = databaseUrl !== undefined && redisUrl !== undefined;
+  const webConcurrency = r.int(
+    'WEB_CONCURRENCY',
+    production && sharedState ? availableParallelism() : 1,
+    1,
+    256,
+  );
+  if (webConcurrency > 1 && !sharedState) {
+    r.fail('WEB_CONCURRENCY', '1 unless both DATABASE_URL and REDIS_URL are set (processes share them)');
+  }
+  const jobsEager = r.bool('JOBS_EAGER', redisUrl === undefined);
+  if (!jobsEager && redisUrl === undefined) r.fail('JOBS_EAGER', 'true when REDIS_URL is not set');
+
+  return {
+    nodeEnv,
+    port: r.int('PORT', 8000, 0, 65535),
+    host: r.str('HOST', '127.0.0.1'),
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    secretKey,
+    siteUrl,
+    defaultFromEmail: r.str('DEFAULT_FROM_EMAIL', 'Nexus Commerce <no-reply@localhost>'),
+    email: {
+      url: r.url('EMAIL_URL', ['smtp', 'smtps']),
+      host: r.raw('EMAIL_HOST'),
+      port: r.int('EMAIL_PORT', 587, 1, 65535),
+      user: r.raw('EMAIL_HOST_USER'),
+      password: r.raw('EMAIL_HOST_PASSWORD'),
+      useTls: r.bool('EMAIL_USE_TLS', false),
+    },
+    jwtAccessTtlSeconds: r.durationMs('JWT_ACCESS_TTL', '5m') / 1000,
+    jwtRefreshTtlSeconds: r.durationMs('JWT_REFRESH_TTL', '1d') / 1000,
+    passwordResetUrl: r.str('PASSWORD_RESET_URL', `${siteUrl}/reset-password/?token={token}`),
+    jobs: {
+      eager: jobsEager,
+      maxRetries: r.int('JOB_MAX_RETRIES', 3, 0, 20),
+      backoffMs: r.durationMs('JOB_BACKOFF', '60s'),
+      pollMs: r.durationMs('JOB_POLL_INTERVAL', '2s'),
+      workerConcurrency: r.int('WORKER_CONCURRENCY', 5, 1, 100),
+    },
+    throttle: {
+      enabled: r.bool('THROTTLE_ENABLED', true),
+      anon: r.rate('THROTTLE_ANON', '100/hour'),
+      user: r.rate('THROTTLE_USER', '1000/hour'),
+      scopes: {
+        users: r.rate('THROTTLE_USERS', '500/hour'),
+        payments: r.rate('THROTTLE_PAYMENTS', '300/hour'),
+        products: r.rate('THROTTLE_PRODUCTS', '800/hour'),
+        auth: r.rate('THROTTLE_AUTH', '20/hour'),
+      },
+    },
+    cache: {
+      enabled: r.bool('CACHE_ENABLED', true),
+      productsTtlSeconds: r.durationMs('CACHE_TTL_PRODUCTS', '60s') / 1000,
+      paymentsTtlSeconds: r.durationMs('CACHE_TTL_PAYMENTS', '30s') / 1000,
+    },
+    demoData: r.bool('DEMO_DATA', true),
+    corsOrigins: (r.raw('CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    logLevel: r.oneOf(
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      nodeEnv === 'test' ? 'silent' : 'info',
+    ),
+    webConcurrency,
+    trustProxy: r.bool('TRUST_PROXY', false),
+    shutdownTimeoutMs: r.durationMs('SHUTDOWN_TIMEOUT', '30s'),
+  };
+}
+
+/** Loads `.env` (values already in the environment win), then validates. */
+export function loadConfigFromProcess(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return loadConfig(process.env);
+}

@@ -1,0 +1,111 @@
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { modules } from './modules/index.js';
+import { anonymous, type Authenticator } from './platform/auth.js';
+import { ResponseCache } from './platform/cache/response-cache.js';
+import { MemoryCacheStore, RedisCacheStore, type CacheStore } from './platform/cache/store.js';
+import { openDatabase, type DatabaseHandle, type Db } from './platform/db/client.js';
+import { runMigrations } from './platform/db/migrate.js';
+import { BullmqJobQueue } from './platform/jobs/bullmq.js';
+import { EagerJobQueue } from './platform/jobs/eager.js';
+import type { JobQueue } from './platform/jobs/queue.js';
+import { JobRegistry, type JobDefinition } from './platform/jobs/registry.js';
+import { createMailer, type Mailer } from './platform/mail/mailer.js';
+import { createRedis } from './platform/redis.js';
+
+/** Everything the application needs from the outside world, built once per process and passed in. */
+export interface Deps {
+  config: Config;
+  log: Logger;
+  database: DatabaseHandle;
+  db: Db;
+  /** Shared connection for cache and rate limits; absent in embedded mode. */
+  redis: Redis | undefined;
+  /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
+  redisPrefix: string;
+  cache: CacheStore;
+  responseCache: ResponseCache;
+  jobs: JobQueue<Deps>;
+  mailer: Mailer;
+  clock: () => Date;
+  authenticate: Authenticator;
+  close(): Promise<void>;
+}
+
+export interface DepsOptions {
+  /** Apply migrations after opening the database. */
+  migrate?: boolean;
+  /** PGlite directory; `null` keeps the embedded database in memory. Default: `<DATA_DIR>/pglite`. */
+  pgliteDir?: string | null;
+  redisPrefix?: string;
+  /** Jobs beyond the modules' own (tests register theirs). */
+  extraJobs?: Array<JobDefinition<Deps>>;
+  log?: Logger;
+  clock?: () => Date;
+  onQuery?: (query: string) => void;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.new_password'],
+  });
+}
+
+export async function buildDeps(config: Config, options: DepsOptions = {}): Promise<Deps> {
+  const log = options.log ?? createLogger(config);
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    pgliteDir: options.pgliteDir === null ? undefined : (options.pgliteDir ?? path.join(config.dataDir, 'pglite')),
+    onQuery: options.onQuery,
+  });
+  if (options.migrate) await runMigrations(database, config.databaseUrl);
+
+  const redisPrefix = options.redisPrefix ?? 'nexus:';
+  const redis = config.redisUrl
+    ? createRedis(config.redisUrl, (err) => log.warn({ err }, 'redis connection error'), { maxRetriesPerRequest: 2 })
+    : undefined;
+  const cache: CacheStore = redis ? new RedisCacheStore(redis, redisPrefix) : new MemoryCacheStore();
+
+  const registry = new JobRegistry<Deps>([...modules.flatMap((m) => m.jobs ?? []), ...(options.extraJobs ?? [])]);
+  const jobOptions = config.jobs;
+  const jobs: JobQueue<Deps> = config.jobs.eager
+    ? new EagerJobQueue(database.db, registry, jobOptions, log)
+    : new BullmqJobQueue(database.db, registry, jobOptions, log, config.redisUrl!, `${redisPrefix}bull`);
+
+  const mailer = createMailer(
+    {
+      from: config.defaultFromEmail,
+      ...config.email,
+      fileDir: path.join(config.dataDir, 'mail'),
+    },
+    log,
+  );
+
+  const deps: Deps = {
+    config,
+    log,
+    database,
+    db: database.db,
+    redis,
+    redisPrefix,
+    cache,
+    responseCache: new ResponseCache(cache, config.cache.enabled, log),
+    jobs,
+    mailer,
+    clock: options.clock ?? (() => new Date()),
+    authenticate: anonymous,
+    async close() {
+      await jobs.stop();
+      mailer.close();
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+  const withAuth = modules.find((m) => m.authenticator);
+  if (withAuth?.authenticator) deps.authenticate = withAuth.authenticator(deps);
+  jobs.bind(deps);
+  return deps;
+}

@@ -1,0 +1,4 @@
+import type { AppModule } from './types.js';
+
+/** Every business module, in the order their routes are registered. */
+export const modules: AppModule[] = [];

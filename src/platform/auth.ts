@@ -1,0 +1,45 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { forbidden, unauthorized } from './errors/http-errors.js';
+
+/** Who is calling: set on every request by the authenticator the application provides. */
+export interface Principal {
+  userId: number;
+  isStaff: boolean;
+}
+
+/** Reads the request's credentials: a principal, null for anonymous, or throws 401 for bad credentials. */
+export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export const authPlugin = fp(
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async (app: FastifyInstance, { authenticate }: { authenticate: Authenticator }) => {
+    app.decorateRequest('principal', null);
+    app.addHook('onRequest', async (request) => {
+      request.principal = await authenticate(request);
+    });
+  },
+  { name: 'auth', dependencies: ['conventions'] },
+);
+
+/** Route guard: a signed-in caller, else 401. */
+export function requireUser(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}
+
+/** Route guard: a staff caller, else 401 (anonymous) or 403. */
+export function requireStaff(request: FastifyRequest): Principal {
+  const principal = requireUser(request);
+  if (!principal.isStaff) throw forbidden();
+  return principal;
+}
+
+/** The anonymous authenticator, for an application without accounts. */
+export const anonymous: Authenticator = () => Promise.resolve(null);

@@ -1,0 +1,69 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { CacheStore } from './store.js';
+
+export interface CachePolicy {
+  /** What the response is made of; a write to any of them makes it stale (`invalidate`). */
+  scopes: string[];
+  ttlSeconds: number;
+  /** Who may see this response: `public`, `staff`, `user:42`… Never shared across audiences. */
+  audience: string;
+}
+
+/**
+ * Whole-response cache for lists. Keys hold the full URL, the audience and the current
+ * generation of each scope, so bumping a generation makes every affected entry unreachable
+ * at once, on every process sharing the store.
+ */
+export class ResponseCache {
+  constructor(
+    private readonly store: CacheStore,
+    private readonly enabled: boolean,
+    private readonly log: Logger,
+  ) {}
+
+  async invalidate(...scopes: string[]): Promise<void> {
+    await Promise.all(scopes.map((scope) => this.store.incr(`gen:${scope}`)));
+  }
+
+  /** Sends the cached body (`X-Cache: HIT`) or computes, serializes with the route's schema, stores and sends it. */
+  async serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    policy: CachePolicy,
+    compute: () => Promise<unknown>,
+  ): Promise<string> {
+    reply.type('application/json; charset=utf-8');
+    if (!this.enabled || policy.ttlSeconds <= 0) {
+      reply.header('x-cache', 'MISS');
+      return String(reply.serialize(await compute()));
+    }
+    const key = await this.key(request, policy);
+    const hit = key ? await this.safely(() => this.store.get(key)) : null;
+    if (hit) {
+      reply.header('x-cache', 'HIT');
+      return hit;
+    }
+    const body = String(reply.serialize(await compute()));
+    if (key) await this.safely(() => this.store.set(key, body, policy.ttlSeconds));
+    reply.header('x-cache', 'MISS');
+    return body;
+  }
+
+  private async key(request: FastifyRequest, policy: CachePolicy): Promise<string | null> {
+    const generations = await this.safely(() => this.store.getMany(policy.scopes.map((s) => `gen:${s}`)));
+    if (!generations) return null;
+    const version = policy.scopes.map((scope, i) => `${scope}.${generations[i] ?? 0}`).join(',');
+    return `resp:${version}:${policy.audience}:${request.url}`;
+  }
+
+  /** A cache that is down means a miss, never a failed request. */
+  private async safely<T>(op: () => Promise<T>): Promise<T | null> {
+    try {
+      return await op();
+    } catch (err) {
+      this.log.warn({ err }, 'cache unavailable; serving without it');
+      return null;
+    }
+  }
+}

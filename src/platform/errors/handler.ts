@@ -1,0 +1,43 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { HttpError } from './http-errors.js';
+import { validationErrorsToFields } from './validation.js';
+
+function describeClientError(err: FastifyError): { status: number; detail: string } | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, detail: `Unsupported media type "${mediaType(err.message)}" in request.` };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, detail: 'Request body is too large (the limit is 1 MiB).' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, detail: 'JSON parse error - the body is empty.' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, detail: `JSON parse error - ${err.message}` };
+  }
+  if (err instanceof SyntaxError) return { status: 400, detail: `JSON parse error - ${err.message}` };
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, detail: err.message };
+  return undefined;
+}
+
+function mediaType(message: string): string {
+  return /: (.*)$/.exec(message)?.[1] ?? 'unknown';
+}
+
+/** Every error leaves as DRF-shaped JSON; 500s are logged and show no internals outside development. */
+export function installErrorHandler(app: FastifyInstance, { development }: { development: boolean }): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).headers(err.headers).send(err.body);
+    }
+    if (err.validation) {
+      return reply.code(400).send(validationErrorsToFields(err.validation));
+    }
+    const client = describeClientError(err);
+    if (client) return reply.code(client.status).send({ detail: client.detail });
+
+    request.log.error({ err }, 'unhandled error');
+    const body: Record<string, unknown> = { detail: 'A server error occurred.' };
+    if (development) Object.assign(body, { error: err.message, stack: err.stack?.split('\n') });
+    return reply.code(500).send(body);
+  });
+}

@@ -1,0 +1,150 @@
+import { and, asc, desc, ilike, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import { Type, type TSchema } from 'typebox';
+import { badRequest, type FieldErrors } from '../errors/http-errors.js';
+import { parseFilter, type Filter } from './filters.js';
+import { pageOf, parsePage, type Page, type PageRequest } from './pagination.js';
+
+export interface ListSpec {
+  filters?: Record<string, Filter<never>>;
+  /** Filters named by a prefix, e.g. `attr.` for `attr.color=red`: called with the rest of the name. */
+  prefixFilters?: Record<string, { description: string; apply: (key: string, value: string) => SQL | undefined }>;
+  /** Every search term must occur (case-insensitively) in at least one of these. */
+  searchFields?: Array<AnyColumn | SQL>;
+  ordering?: Record<string, AnyColumn | SQL>;
+  /** e.g. `-created_at`. */
+  defaultOrdering?: string;
+  /** The unique column that breaks ties, so pages never overlap or skip. */
+  tieBreaker: AnyColumn;
+}
+
+export interface ListQuery extends PageRequest {
+  where: SQL | undefined;
+  orderBy: SQL[];
+}
+
+const MAX_SEARCH_TERMS = 10;
+
+/** Escapes LIKE's wildcards so a term matches literally. */
+const likeLiteral = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function searchCondition(fields: Array<AnyColumn | SQL>, raw: string): SQL | undefined {
+  const terms = raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .slice(0, MAX_SEARCH_TERMS);
+  const perTerm = terms.map((term) => or(...fields.map((field) => ilike(field, `%${likeLiteral(term)}%`))));
+  return perTerm.length > 0 ? and(...perTerm) : undefined;
+}
+
+function orderingClauses(spec: ListSpec, raw: string | undefined): SQL[] {
+  const allowed = spec.ordering ?? {};
+  const parse = (text: string) =>
+    text
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => Object.hasOwn(allowed, f.replace(/^-/, '')));
+  let fields = raw !== undefined ? parse(raw) : [];
+  if (fields.length === 0 && spec.defaultOrdering) fields = parse(spec.defaultOrdering);
+  const clauses = fields.map((f) => {
+    const column = allowed[f.replace(/^-/, '')]!;
+    return f.startsWith('-') ? desc(column) : asc(column);
+  });
+  clauses.push(asc(spec.tieBreaker));
+  return clauses;
+}
+
+/** Reads pagination, filters, search and ordering from the query string; 400 naming each bad filter. */
+export function parseListQuery(spec: ListSpec, query: Record<string, unknown>): ListQuery {
+  const conditions: Array<SQL | undefined> = [];
+  const errors: FieldErrors = {};
+  const stringParam = (name: string): string | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') {
+      errors[name] = ['Give this parameter once.'];
+      return undefined;
+    }
+    return value;
+  };
+
+  for (const [name, filter] of Object.entries(spec.filters ?? {})) {
+    const raw = stringParam(name);
+    if (raw === undefined || raw === '') continue;
+    const parsed = parseFilter(filter, raw);
+    if (parsed.ok) conditions.push(filter.apply(parsed.value));
+    else errors[name] = [parsed.error];
+  }
+  for (const [prefix, filter] of Object.entries(spec.prefixFilters ?? {})) {
+    for (const name of Object.keys(query)) {
+      if (!name.startsWith(prefix) || name.length === prefix.length) continue;
+      const raw = stringParam(name);
+      if (raw !== undefined) conditions.push(filter.apply(name.slice(prefix.length), raw));
+    }
+  }
+  const search = stringParam('search');
+  if (search && spec.searchFields?.length) {
+    if (search.length > 200) errors.search = ['Ensure this value has at most 200 characters.'];
+    else conditions.push(searchCondition(spec.searchFields, search));
+  }
+  const ordering = stringParam('ordering');
+  if (Object.keys(errors).length > 0) throw badRequest(errors);
+
+  return {
+    ...parsePage(query),
+    where: and(...conditions.filter((c): c is SQL => c !== undefined)),
+    orderBy: orderingClauses(spec, ordering),
+  };
+}
+
+/**
+ * Runs a list: `fetch` gets the parsed query and returns the page's rows and the total count
+ * (the caller owns the SQL, joins included); the answer is DRF's paginated body.
+ */
+export async function listPage<T>(
+  request: FastifyRequest,
+  spec: ListSpec,
+  fetch: (query: ListQuery) => Promise<{ rows: T[]; count: number }>,
+): Promise<Page<T>> {
+  const query = parseListQuery(spec, request.query as Record<string, unknown>);
+  const { rows, count } = await fetch(query);
+  return pageOf(request, query, count, rows);
+}
+
+/** The list's query parameters, for the route schema and so for the OpenAPI document. */
+export function listQuerySchema(spec: ListSpec) {
+  const props: Record<string, TSchema> = {
+    page: Type.Optional(Type.String({ description: 'Page number, from 1.', examples: ['1'] })),
+    page_size: Type.Optional(
+      Type.String({ description: 'Results per page (default 20, at most 100).', examples: ['20'] }),
+    ),
+  };
+  for (const [name, filter] of Object.entries(spec.filters ?? {})) {
+    props[name] = Type.Optional(
+      Type.String({ description: `${filter.description} (${filter.format ?? filter.type})` }),
+    );
+  }
+  if (spec.searchFields?.length) {
+    props.search = Type.Optional(
+      Type.String({ description: 'Space-separated terms; each must occur in at least one searched field.' }),
+    );
+  }
+  if (spec.ordering) {
+    const names = Object.keys(spec.ordering);
+    props.ordering = Type.Optional(
+      Type.String({
+        description: `Comma-separated fields, '-' for descending: ${names.join(', ')}. Default: ${spec.defaultOrdering ?? 'id'}.`,
+      }),
+    );
+  }
+  const prefixes = Object.entries(spec.prefixFilters ?? {})
+    .map(([prefix, f]) => `\`${prefix}<key>\`: ${f.description}`)
+    .join(' ');
+  return Type.Object(props, {
+    additionalProperties: true,
+    ...(prefixes ? { description: prefixes } : {}),
+  });
+}
+
+/** `count(*)` as a JS number. */
+export const countAll = sql<number>`cast(count(*) as integer)`;

@@ -1,0 +1,49 @@
+import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
+import { buildDeps } from './deps.js';
+import { BullmqJobQueue } from './platform/jobs/bullmq.js';
+
+/** The job worker: takes jobs from Redis, relays the outbox and schedules the periodic jobs. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfigFromProcess();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (config.jobs.eager) {
+    process.stderr.write(
+      'Jobs are eager (no REDIS_URL, or JOBS_EAGER=true): they run inside the API process, so there is no worker to start.\n',
+    );
+    process.exit(1);
+  }
+  const deps = await buildDeps(config, { migrate: true });
+  const queue = deps.jobs as BullmqJobQueue<typeof deps>;
+  queue.startWorker(config.jobs.workerConcurrency);
+  queue.start({ periodic: true });
+  deps.log.info({ concurrency: config.jobs.workerConcurrency }, 'worker started');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    deps.log.info({ signal }, 'worker shutting down: finishing jobs under way');
+    deps.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        deps.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
