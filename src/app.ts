@@ -24,8 +24,10 @@ export interface AppOptions {
 /** The HTTP application: platform plugins, then every module's routes. Does not listen. */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
+  // Fastify's own logger type is narrower than pino's; the instance is the same.
+  const loggerInstance: FastifyBaseLogger = deps.log;
   const app: FastifyInstance = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
     genReqId: requestIdOf,
@@ -38,7 +40,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(conventionsPlugin);
   await app.register(helmet, {
     // No upgrade-insecure-requests: development and private deployments serve plain HTTP.
-    contentSecurityPolicy: { directives: { 'worker-src': ["'self'", 'blob:'], 'upgrade-insecure-requests': null } },
+    contentSecurityPolicy: {
+      directives: { 'worker-src': ["'self'", 'blob:'], 'upgrade-insecure-requests': null },
+    },
   });
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,

@@ -10,7 +10,8 @@ import { createMailer } from './platform/mail/mailer.js';
 import path from 'node:path';
 
 const positiveInt = (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('Expected a positive whole number.');
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('Expected a positive whole number.');
   return Number(value);
 };
 
@@ -33,7 +34,10 @@ program
   .description('apply the database migrations')
   .action(async () => {
     const config = loadConfigFromProcess();
-    const handle = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+    const handle = await openDatabase({
+      url: config.databaseUrl,
+      pgliteDir: path.join(config.dataDir, 'pglite'),
+    });
     await runMigrations(handle, config.databaseUrl);
     await handle.close();
     terminal.line(`Migrations applied (${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}).`);
@@ -77,7 +81,9 @@ program
   .command('jobs:purge')
   .description('discard every job not yet run')
   .option('--yes', 'confirm', false)
-  .action((opts: { yes: boolean }) => withDeps(async (deps) => void (await jobsPurge(deps, terminal, opts.yes))));
+  .action((opts: { yes: boolean }) =>
+    withDeps(async (deps) => void (await jobsPurge(deps, terminal, opts.yes))),
+  );
 
 program
   .command('jobs:ping')

@@ -104,7 +104,8 @@ class EnvReader {
   rate(name: string, fallback: string): Rate {
     const value = this.raw(name) ?? fallback;
     const match = RATE.exec(value);
-    if (!match || Number(match[1]) < 1) return this.fail(name, 'a rate such as 100/hour (second, minute, hour or day)');
+    if (!match || Number(match[1]) < 1)
+      return this.fail(name, 'a rate such as 100/hour (second, minute, hour or day)');
     return { points: Number(match[1]), seconds: RATE_SECONDS[match[2]![0]!]!, text: value };
   }
 

@@ -58,18 +58,24 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
   const log = options.log ?? createLogger(config);
   const database = await openDatabase({
     url: config.databaseUrl,
-    pgliteDir: options.pgliteDir === null ? undefined : (options.pgliteDir ?? path.join(config.dataDir, 'pglite')),
+    pgliteDir:
+      options.pgliteDir === null ? undefined : (options.pgliteDir ?? path.join(config.dataDir, 'pglite')),
     onQuery: options.onQuery,
   });
   if (options.migrate) await runMigrations(database, config.databaseUrl);
 
   const redisPrefix = options.redisPrefix ?? 'nexus:';
   const redis = config.redisUrl
-    ? createRedis(config.redisUrl, (err) => log.warn({ err }, 'redis connection error'), { maxRetriesPerRequest: 2 })
+    ? createRedis(config.redisUrl, (err) => log.warn({ err }, 'redis connection error'), {
+        maxRetriesPerRequest: 2,
+      })
     : undefined;
   const cache: CacheStore = redis ? new RedisCacheStore(redis, redisPrefix) : new MemoryCacheStore();
 
-  const registry = new JobRegistry<Deps>([...modules.flatMap((m) => m.jobs ?? []), ...(options.extraJobs ?? [])]);
+  const registry = new JobRegistry<Deps>([
+    ...modules.flatMap((m) => m.jobs ?? []),
+    ...(options.extraJobs ?? []),
+  ]);
   const jobOptions = config.jobs;
   const jobs: JobQueue<Deps> = config.jobs.eager
     ? new EagerJobQueue(database.db, registry, jobOptions, log)

@@ -5,6 +5,7 @@ import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
 import { buildDeps, createLogger } from './deps.js';
 import { modules } from './modules/index.js';
 import { openDatabase } from './platform/db/client.js';
+import { BullmqJobQueue } from './platform/jobs/bullmq.js';
 import { runMigrations } from './platform/db/migrate.js';
 
 export interface StartOptions {
@@ -13,12 +14,19 @@ export interface StartOptions {
 }
 
 /** One HTTP process: build, listen, and on SIGTERM/SIGINT finish in-flight requests and close everything. */
-async function serve(config: Config, options: StartOptions, { migrate }: { migrate: boolean }): Promise<void> {
+async function serve(
+  config: Config,
+  options: StartOptions,
+  { migrate }: { migrate: boolean },
+): Promise<void> {
   const deps = await buildDeps(config, { migrate });
   if (migrate) for (const module of modules) await module.onStart?.(deps);
   const app = await buildApp(deps, options);
-  // In eager mode the API process is also the job runner, and so schedules the periodic jobs.
-  deps.jobs.start({ periodic: deps.jobs.mode === 'eager' });
+  // The API process runs the jobs itself in eager mode, and also with a queue on the embedded
+  // database, which no separate worker process can open.
+  const runsJobs = deps.jobs.mode === 'eager' || deps.database.kind === 'pglite';
+  if (deps.jobs instanceof BullmqJobQueue && runsJobs) deps.jobs.startWorker(config.jobs.workerConcurrency);
+  deps.jobs.start({ periodic: runsJobs });
   await app.listen({ port: config.port, host: config.host });
 
   let closing = false;
@@ -93,7 +101,9 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   startServer().catch((err: unknown) => {
-    process.stderr.write(`Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
 import { buildDeps } from './deps.js';
-import { BullmqJobQueue } from './platform/jobs/bullmq.js';
+import type { BullmqJobQueue } from './platform/jobs/bullmq.js';
 
 /** The job worker: takes jobs from Redis, relays the outbox and schedules the periodic jobs. */
 async function main(): Promise<void> {
@@ -17,6 +17,12 @@ async function main(): Promise<void> {
   if (config.jobs.eager) {
     process.stderr.write(
       'Jobs are eager (no REDIS_URL, or JOBS_EAGER=true): they run inside the API process, so there is no worker to start.\n',
+    );
+    process.exit(1);
+  }
+  if (!config.databaseUrl) {
+    process.stderr.write(
+      'The worker needs DATABASE_URL: the embedded database belongs to the API process, which then runs the jobs itself.\n',
     );
     process.exit(1);
   }

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import { errorMessage } from '../platform/errors/describe.js';
 import { BullmqJobQueue } from '../platform/jobs/bullmq.js';
 import type { JobRow } from '../platform/jobs/schema.js';
 import { deleteUnstarted, findJob, listFailed, resetFailed } from '../platform/jobs/store.js';
@@ -29,7 +30,9 @@ export async function jobsRetry(deps: Deps, out: Output, id: number): Promise<Jo
   const row = await resetFailed(deps.db, id);
   if (!row) {
     const existing = await findJob(deps.db, id);
-    throw new CommandError(existing ? `Job #${id} is ${existing.status}, not failed.` : `There is no job #${id}.`);
+    throw new CommandError(
+      existing ? `Job #${id} is ${existing.status}, not failed.` : `There is no job #${id}.`,
+    );
   }
   deps.jobs.kick();
   await deps.jobs.idle();
@@ -43,7 +46,8 @@ export async function jobsRetry(deps: Deps, out: Output, id: number): Promise<Jo
 }
 
 export async function jobsPurge(deps: Deps, out: Output, confirmed: boolean): Promise<number> {
-  if (!confirmed) throw new CommandError('This discards every job not yet run. Run it again with --yes to confirm.');
+  if (!confirmed)
+    throw new CommandError('This discards every job not yet run. Run it again with --yes to confirm.');
   const count = await deleteUnstarted(deps.db);
   if (deps.jobs instanceof BullmqJobQueue) await deps.jobs.drainQueue();
   out.line(`Discarded ${count} job${count === 1 ? '' : 's'} not yet run.`);
@@ -57,8 +61,10 @@ export async function jobsPing(deps: Deps, out: Output, timeoutMs: number): Prom
   }
   try {
     const { answer, connected } = await deps.jobs.pingWorkers(timeoutMs);
-    out.line(`pong from ${answer.host} pid ${answer.pid} (${connected} worker connection${connected === 1 ? '' : 's'})`);
-  } catch {
-    throw new CommandError(`No worker answered within ${timeoutMs} ms. Is \`npm run worker\` running?`);
+    out.line(
+      `pong from ${answer.host} pid ${answer.pid} (${connected} worker connection${connected === 1 ? '' : 's'})`,
+    );
+  } catch (err) {
+    throw new CommandError(`No worker answered (${errorMessage(err)}). Is \`npm run worker\` running?`);
   }
 }

@@ -32,7 +32,9 @@ export function registerHealth(app: FastifyInstance, checks: HealthChecks): void
       const [db, cache, queue] = await Promise.all([checks.db(), checks.cache(), checks.queue()]);
       const ok = db && cache && queue;
       const elapsed_ms = Math.round((performance.now() - started) * 100) / 100;
-      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', db, cache, queue, elapsed_ms });
+      return reply
+        .code(ok ? 200 : 503)
+        .send({ status: ok ? 'ok' : 'degraded', db, cache, queue, elapsed_ms });
     },
   );
 }

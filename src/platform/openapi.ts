@@ -18,8 +18,16 @@ const REDOC_PAGE = `<!doctype html>
 // An external script, not an inline one, so the page works under the strict Content-Security-Policy.
 const REDOC_INIT = `Redoc.init('/api/schema/', { hideDownloadButton: false }, document.getElementById('redoc'));`;
 
+// ReDoc's sidebar credit loads Redocly's logo from their CDN (which the CSP blocks, with a console error):
+// an empty inline image instead keeps the page free of requests to other origins.
+const REDOC_CDN_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+const BLANK_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E";
+
 /** Registers the OpenAPI generator; call before any route so that every route is described. */
-export async function registerOpenApi(app: FastifyInstance, info: { version: string; siteUrl: string }): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  info: { version: string; siteUrl: string },
+): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -48,7 +56,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['documentation'],
         summary: 'This OpenAPI 3.1 document',
-        querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('yaml')])) }),
+        querystring: Type.Object({
+          format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('yaml')])),
+        }),
       },
     },
     async (request, reply) => {
@@ -62,11 +72,17 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/docs/')) route.config = { ...route.config, throttle: false };
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs/swagger', staticCSP: false, uiConfig: { deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs/swagger',
+    staticCSP: false,
+    uiConfig: { deepLinking: true },
+  });
 
-  const bundle = await readFile(redocBundle);
+  const bundle = (await readFile(redocBundle, 'utf8')).replaceAll(REDOC_CDN_LOGO, BLANK_SVG);
   const docsRoute = { config: noThrottle, schema: { hide: true } };
-  app.get('/api/docs/redoc/', docsRoute, (_request, reply) => reply.type('text/html; charset=utf-8').send(REDOC_PAGE));
+  app.get('/api/docs/redoc/', docsRoute, (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(REDOC_PAGE),
+  );
   app.get('/api/docs/redoc/redoc.standalone.js', docsRoute, (_request, reply) =>
     reply.type('application/javascript').header('cache-control', 'public, max-age=86400').send(bundle),
   );

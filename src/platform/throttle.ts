@@ -40,7 +40,11 @@ function limiter(options: ThrottleOptions, name: string, rate: Rate): RateLimite
   const base = { keyPrefix: `${options.prefix}rl:${name}`, points: rate.points, duration: rate.seconds };
   if (!options.redis) return new RateLimiterMemory(base);
   // While Redis is down each process counts on its own rather than refusing or ignoring limits.
-  return new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) });
+  return new RateLimiterRedis({
+    ...base,
+    storeClient: options.redis,
+    insuranceLimiter: new RateLimiterMemory(base),
+  });
 }
 
 /**
@@ -53,7 +57,9 @@ export const throttlePlugin = fp(
     if (!options.enabled) return;
     const anon = limiter(options, 'anon', options.anon);
     const user = limiter(options, 'user', options.user);
-    const scopes = new Map(Object.entries(options.scopes).map(([name, rate]) => [name, limiter(options, name, rate)]));
+    const scopes = new Map(
+      Object.entries(options.scopes).map(([name, rate]) => [name, limiter(options, name, rate)]),
+    );
 
     app.addHook('preHandler', async (request) => {
       const config = request.routeOptions.config.throttle;

@@ -36,7 +36,7 @@ export class ResponseCache {
     reply.type('application/json; charset=utf-8');
     if (!this.enabled || policy.ttlSeconds <= 0) {
       reply.header('x-cache', 'MISS');
-      return String(reply.serialize(await compute()));
+      return reply.serialize(await compute()) as string;
     }
     const key = await this.key(request, policy);
     const hit = key ? await this.safely(() => this.store.get(key)) : null;
@@ -44,7 +44,7 @@ export class ResponseCache {
       reply.header('x-cache', 'HIT');
       return hit;
     }
-    const body = String(reply.serialize(await compute()));
+    const body = reply.serialize(await compute()) as string;
     if (key) await this.safely(() => this.store.set(key, body, policy.ttlSeconds));
     reply.header('x-cache', 'MISS');
     return body;

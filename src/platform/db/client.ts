@@ -12,7 +12,11 @@ import pg from 'pg';
 
 /** The one database type services see, whichever driver is underneath. */
 export type Db = PgDatabase<PgQueryResultHKT>;
-export type DrizzleTx = PgTransaction<PgQueryResultHKT, Record<string, never>, ExtractTablesWithRelations<Record<string, never>>>;
+export type DrizzleTx = PgTransaction<
+  PgQueryResultHKT,
+  Record<string, never>,
+  ExtractTablesWithRelations<Record<string, never>>
+>;
 /** Anything that runs a query: the database or an open transaction. */
 export type Executor = Db | DrizzleTx;
 
@@ -35,8 +39,8 @@ export interface OpenDatabaseOptions {
 
 /** Rows of a raw `execute`: both drivers return an object with `rows`. */
 export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]> {
-  const result = (await executor.execute(query)) as unknown as { rows: T[] };
-  return result.rows;
+  const result: unknown = await executor.execute(query);
+  return (result as { rows: T[] }).rows;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {

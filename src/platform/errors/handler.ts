@@ -2,10 +2,16 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { HttpError } from './http-errors.js';
 import { validationErrorsToFields } from './validation.js';
 
-function describeClientError(err: FastifyError): { status: number; detail: string } | undefined {
+function describeClientError(
+  err: FastifyError,
+  contentType: string | undefined,
+): { status: number; detail: string } | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, detail: `Unsupported media type "${mediaType(err.message)}" in request.` };
+      return {
+        status: 415,
+        detail: `Unsupported media type "${contentType?.split(';')[0]?.trim() ?? ''}" in request.`,
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, detail: 'Request body is too large (the limit is 1 MiB).' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -19,10 +25,6 @@ function describeClientError(err: FastifyError): { status: number; detail: strin
   return undefined;
 }
 
-function mediaType(message: string): string {
-  return /: (.*)$/.exec(message)?.[1] ?? 'unknown';
-}
-
 /** Every error leaves as DRF-shaped JSON; 500s are logged and show no internals outside development. */
 export function installErrorHandler(app: FastifyInstance, { development }: { development: boolean }): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -32,7 +34,7 @@ export function installErrorHandler(app: FastifyInstance, { development }: { dev
     if (err.validation) {
       return reply.code(400).send(validationErrorsToFields(err.validation));
     }
-    const client = describeClientError(err);
+    const client = describeClientError(err, request.headers['content-type']);
     if (client) return reply.code(client.status).send({ detail: client.detail });
 
     request.log.error({ err }, 'unhandled error');

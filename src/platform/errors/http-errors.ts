@@ -33,6 +33,8 @@ export const conflict = (detail: string, extra: Record<string, unknown> = {}) =>
 export const throttled = (waitSeconds: number) =>
   new HttpError(
     429,
-    { detail: `Request was throttled. Expected available in ${waitSeconds} second${waitSeconds === 1 ? '' : 's'}.` },
+    {
+      detail: `Request was throttled. Expected available in ${waitSeconds} second${waitSeconds === 1 ? '' : 's'}.`,
+    },
     { 'retry-after': String(waitSeconds) },
   );

@@ -20,7 +20,7 @@ const FORMAT_MESSAGES: Record<string, string> = {
 };
 
 function message(error: FastifySchemaValidationError): string {
-  const p = error.params as Record<string, unknown>;
+  const p = error.params;
   switch (error.keyword) {
     case 'required':
       return 'This field is required.';
@@ -29,7 +29,9 @@ function message(error: FastifySchemaValidationError): string {
     case 'maxLength':
       return `Ensure this field has no more than ${String(p.limit)} characters.`;
     case 'minLength':
-      return p.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${String(p.limit)} characters.`;
+      return p.limit === 1
+        ? 'This field may not be blank.'
+        : `Ensure this field has at least ${String(p.limit)} characters.`;
     case 'format':
       return FORMAT_MESSAGES[String(p.format)] ?? `Enter a valid ${String(p.format)}.`;
     case 'minimum':
@@ -56,7 +58,7 @@ function message(error: FastifySchemaValidationError): string {
 
 /** The field an ajv error is about: `/billing_address/city` → `billing_address.city`. */
 function field(error: FastifySchemaValidationError): string | undefined {
-  const p = error.params as Record<string, unknown>;
+  const p = error.params;
   const path = error.instancePath.replace(/^\//, '').split('/').filter(Boolean);
   if (error.keyword === 'required') path.push(String(p.missingProperty));
   if (error.keyword === 'additionalProperties') path.push(String(p.additionalProperty));

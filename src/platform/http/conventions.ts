@@ -23,7 +23,9 @@ export const conventionsPlugin = fp(
     // A second router that knows only which methods each path takes, to tell 405 from 404.
     const methodsByPath = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
     app.addHook('onRoute', (route) => {
-      const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) => m.toUpperCase() as HTTPMethod);
+      const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(
+        (m) => m.toUpperCase() as HTTPMethod,
+      );
       for (const method of methods) {
         if (method === 'HEAD' || methodsByPath.hasRoute(method, route.url)) continue;
         methodsByPath.on(method, route.url, () => undefined);
@@ -33,6 +35,18 @@ export const conventionsPlugin = fp(
     app.addHook('onRequest', (request, reply, done) => {
       reply.header('x-request-id', request.id);
       requestContext.run({ requestId: request.id }, done);
+    });
+
+    // Once shutdown begins, requests still in flight end their keep-alive connection, so the
+    // server can close without waiting for clients' idle sockets to time out.
+    let closing = false;
+    app.addHook('preClose', (done) => {
+      closing = true;
+      done();
+    });
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (closing) reply.header('connection', 'close');
+      done(null, payload);
     });
 
     app.removeContentTypeParser(['text/plain']);

@@ -8,13 +8,7 @@ import { errorMessage } from '../errors/describe.js';
 import { createRedis, pingRedis, withTimeout } from '../redis.js';
 import { JobQueue, type JobQueueOptions } from './queue.js';
 import type { JobRegistry } from './registry.js';
-import {
-  lockForDispatch,
-  markAttemptFailed,
-  markQueued,
-  markSucceeded,
-  startAttempt,
-} from './store.js';
+import { lockForDispatch, markAttemptFailed, markQueued, markSucceeded, startAttempt } from './store.js';
 
 const QUEUE_NAME = 'jobs';
 const PING_JOB = '__ping';
@@ -93,9 +87,13 @@ export class BullmqJobQueue<TDeps> extends JobQueue<TDeps> {
 
   /** Makes this process a worker: it takes jobs from the queue and runs them. */
   startWorker(concurrency: number): void {
-    this.workerConnection = createRedis(this.redisUrl, (err) => this.log.warn({ err }, 'worker connection error'), {
-      maxRetriesPerRequest: null,
-    });
+    this.workerConnection = createRedis(
+      this.redisUrl,
+      (err) => this.log.warn({ err }, 'worker connection error'),
+      {
+        maxRetriesPerRequest: null,
+      },
+    );
     this.worker = new Worker<QueuedJobData>(QUEUE_NAME, (job) => this.process(job), {
       connection: this.workerConnection,
       prefix: this.prefix,
@@ -106,15 +104,25 @@ export class BullmqJobQueue<TDeps> extends JobQueue<TDeps> {
 
   /** Asks the workers to answer; resolves with the one that did, or rejects after `timeoutMs`. */
   async pingWorkers(timeoutMs: number): Promise<{ answer: WorkerAnswer; connected: number }> {
-    const events = new QueueEvents(QUEUE_NAME, { connection: this.producer.duplicate(), prefix: this.prefix });
+    const connection = createRedis(this.redisUrl, () => undefined, { maxRetriesPerRequest: null });
+    const events = new QueueEvents(QUEUE_NAME, { connection, prefix: this.prefix });
     try {
       await events.waitUntilReady();
-      const job = await this.queue.add(PING_JOB, { jobId: 0 }, { removeOnComplete: true, removeOnFail: true });
-      const answer = (await withTimeout(job.waitUntilFinished(events), timeoutMs, 'waiting for a worker')) as WorkerAnswer;
+      const job = await this.queue.add(
+        PING_JOB,
+        { jobId: 0 },
+        { removeOnComplete: true, removeOnFail: true },
+      );
+      const answer = (await withTimeout(
+        job.waitUntilFinished(events),
+        timeoutMs,
+        'waiting for a worker',
+      )) as WorkerAnswer;
       const connected = (await this.queue.getWorkers()).length;
       return { answer, connected };
     } finally {
       await events.close();
+      connection.disconnect();
     }
   }
 
@@ -153,7 +161,7 @@ export class BullmqJobQueue<TDeps> extends JobQueue<TDeps> {
       );
       if (final) ctx.log.error({ err, attempt: row.attempts }, 'job failed for good');
       else ctx.log.warn({ err, attempt: row.attempts }, 'job failed; the queue will retry it');
-      if (!definition) await job.discard();
+      if (!definition) job.discard();
       throw err;
     }
   }

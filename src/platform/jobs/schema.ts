@@ -30,7 +30,9 @@ export const jobs = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    index('jobs_due_idx').on(t.runAfter).where(sql`status = 'pending'`),
+    index('jobs_due_idx')
+      .on(t.runAfter)
+      .where(sql`status = 'pending'`),
     index('jobs_status_updated_idx').on(t.status, t.updatedAt),
   ],
 );

@@ -67,7 +67,10 @@ export async function markQueued(executor: Executor, ids: number[], redispatched
       .where(inArray(jobs.id, fresh));
   }
   if (redispatched.length > 0) {
-    await executor.update(jobs).set({ updatedAt: sql`now()` }).where(inArray(jobs.id, redispatched));
+    await executor
+      .update(jobs)
+      .set({ updatedAt: sql`now()` })
+      .where(inArray(jobs.id, redispatched));
   }
 }
 
@@ -140,7 +143,14 @@ export async function findJob(db: Db, id: number): Promise<JobRow | null> {
 export async function resetFailed(db: Db, id: number): Promise<JobRow | null> {
   const rows = await db
     .update(jobs)
-    .set({ status: 'pending', attempts: 0, lastError: null, finishedAt: null, runAfter: sql`now()`, updatedAt: sql`now()` })
+    .set({
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      finishedAt: null,
+      runAfter: sql`now()`,
+      updatedAt: sql`now()`,
+    })
     .where(and(eq(jobs.id, id), eq(jobs.status, 'failed')))
     .returning();
   return rows[0] ?? null;

@@ -15,7 +15,10 @@ export interface Filter<T = unknown> {
 const isError = (v: unknown): v is { error: string } =>
   typeof v === 'object' && v !== null && 'error' in v && Object.keys(v).length === 1;
 
-export function parseFilter<T>(filter: Filter<T>, raw: string): { ok: true; value: T } | { ok: false; error: string } {
+export function parseFilter<T>(
+  filter: Filter<T>,
+  raw: string,
+): { ok: true; value: T } | { ok: false; error: string } {
   const parsed = filter.parse(raw);
   return isError(parsed) ? { ok: false, error: parsed.error } : { ok: true, value: parsed };
 }
@@ -26,14 +29,20 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A decimal kept as a string, so money never goes through floating point. */
-export const decimalFilter = (description: string, apply: (value: string) => SQL | undefined): Filter<string> => ({
+export const decimalFilter = (
+  description: string,
+  apply: (value: string) => SQL | undefined,
+): Filter<string> => ({
   type: 'number',
   description,
   parse: (raw) => (DECIMAL.test(raw.trim()) ? raw.trim() : { error: 'Enter a number.' }),
   apply,
 });
 
-export const integerFilter = (description: string, apply: (value: number) => SQL | undefined): Filter<number> => ({
+export const integerFilter = (
+  description: string,
+  apply: (value: number) => SQL | undefined,
+): Filter<number> => ({
   type: 'integer',
   description,
   parse: (raw) => (INTEGER.test(raw.trim()) ? Number(raw.trim()) : { error: 'Enter a whole number.' }),
@@ -41,7 +50,10 @@ export const integerFilter = (description: string, apply: (value: number) => SQL
 });
 
 /** ISO 8601 date-time (or a bare date, taken as midnight UTC). */
-export const dateTimeFilter = (description: string, apply: (value: Date) => SQL | undefined): Filter<Date> => ({
+export const dateTimeFilter = (
+  description: string,
+  apply: (value: Date) => SQL | undefined,
+): Filter<Date> => ({
   type: 'string',
   format: 'date-time',
   description,
@@ -55,7 +67,10 @@ export const dateTimeFilter = (description: string, apply: (value: Date) => SQL 
   apply,
 });
 
-export const booleanFilter = (description: string, apply: (value: boolean) => SQL | undefined): Filter<boolean> => ({
+export const booleanFilter = (
+  description: string,
+  apply: (value: boolean) => SQL | undefined,
+): Filter<boolean> => ({
   type: 'boolean',
   description,
   parse: (raw) => {
@@ -67,14 +82,20 @@ export const booleanFilter = (description: string, apply: (value: boolean) => SQ
   apply,
 });
 
-export const textFilter = (description: string, apply: (value: string) => SQL | undefined): Filter<string> => ({
+export const textFilter = (
+  description: string,
+  apply: (value: string) => SQL | undefined,
+): Filter<string> => ({
   type: 'string',
   description,
   parse: (raw) => (raw.length <= 200 ? raw : { error: 'Ensure this value has at most 200 characters.' }),
   apply,
 });
 
-export const uuidFilter = (description: string, apply: (value: string) => SQL | undefined): Filter<string> => ({
+export const uuidFilter = (
+  description: string,
+  apply: (value: string) => SQL | undefined,
+): Filter<string> => ({
   type: 'string',
   format: 'uuid',
   description,

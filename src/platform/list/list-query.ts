@@ -6,9 +6,12 @@ import { parseFilter, type Filter } from './filters.js';
 import { pageOf, parsePage, type Page, type PageRequest } from './pagination.js';
 
 export interface ListSpec {
-  filters?: Record<string, Filter<never>>;
+  filters?: Record<string, Filter>;
   /** Filters named by a prefix, e.g. `attr.` for `attr.color=red`: called with the rest of the name. */
-  prefixFilters?: Record<string, { description: string; apply: (key: string, value: string) => SQL | undefined }>;
+  prefixFilters?: Record<
+    string,
+    { description: string; apply: (key: string, value: string) => SQL | undefined }
+  >;
   /** Every search term must occur (case-insensitively) in at least one of these. */
   searchFields?: Array<AnyColumn | SQL>;
   ordering?: Record<string, AnyColumn | SQL>;

@@ -63,7 +63,9 @@ class SmtpMailer implements Mailer {
   }
 
   async send(message: MailMessage): Promise<SentMail> {
-    const info = (await this.transport.sendMail({ from: this.config.from, ...message })) as { messageId: string };
+    const info = (await this.transport.sendMail({ from: this.config.from, ...message })) as {
+      messageId: string;
+    };
     return { messageId: info.messageId, destination: this.description };
   }
 
@@ -75,7 +77,11 @@ class SmtpMailer implements Mailer {
 /** Development: each message becomes an `.eml` file, and its first link is logged for clicking. */
 class FileMailer implements Mailer {
   readonly description: string;
-  private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  private readonly transport = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'unix',
+  });
 
   constructor(
     private readonly config: MailerConfig,

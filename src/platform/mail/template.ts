@@ -10,7 +10,10 @@ export interface EmailContent {
 }
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 /** One layout for every e-mail: an HTML part with a button and a plain-text part with the bare link. */
 export function renderEmail(to: string, content: EmailContent): MailMessage {
