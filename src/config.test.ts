@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,5 +63,14 @@ describe('configuration', () => {
     expect(config.jwtRefreshTtlSeconds).toBe(7 * 86_400);
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.jobs.eager).toBe(false);
+  });
+
+  it('lists every variable it reads in .env.example', () => {
+    const read = (file: string) => readFileSync(fileURLToPath(new URL(file, import.meta.url)), 'utf8');
+    const names = [...read('./config.ts').matchAll(/r\.\w+\('([A-Z_]+)'/g)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(30);
+    const example = read('../.env.example');
+    const missing = names.filter((name) => !new RegExp(`^#? ?${name}=`, 'm').test(example));
+    expect(missing).toEqual([]);
   });
 });

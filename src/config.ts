@@ -20,6 +20,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  redisPrefix: string;
   secretKey: string;
   siteUrl: string;
   defaultFromEmail: string;
@@ -175,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     redisUrl,
+    redisPrefix: r.str('REDIS_PREFIX', 'nexus:'),
     secretKey,
     siteUrl,
     defaultFromEmail: r.str('DEFAULT_FROM_EMAIL', 'Nexus Commerce <no-reply@localhost>'),

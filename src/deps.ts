@@ -23,7 +23,7 @@ export interface Deps {
   db: Db;
   /** Shared connection for cache and rate limits; absent in embedded mode. */
   redis: Redis | undefined;
-  /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
+  /** Prepended to every Redis key (`REDIS_PREFIX`), so several deployments or test runs can share one Redis. */
   redisPrefix: string;
   cache: CacheStore;
   responseCache: ResponseCache;
@@ -64,7 +64,7 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
   });
   if (options.migrate) await runMigrations(database, config.databaseUrl);
 
-  const redisPrefix = options.redisPrefix ?? 'nexus:';
+  const redisPrefix = options.redisPrefix ?? config.redisPrefix;
   const redis = config.redisUrl
     ? createRedis(config.redisUrl, (err) => log.warn({ err }, 'redis connection error'), {
         maxRetriesPerRequest: 2,

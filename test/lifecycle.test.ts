@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { jobsPing } from '../src/commands/jobs.js';
+import { createTestApp } from './helpers/app.js';
+import { captureOutput } from './helpers/output.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { run, waitForHttp, type RunningProcess } from './helpers/process.js';
 import { freePort } from './helpers/wait.js';
@@ -67,4 +70,42 @@ describe('process lifecycle', () => {
     expect(await res.json()).toEqual({ done: true });
     expect(await proc.exited).toBe(0);
   }, 60_000);
+
+  const realServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+
+  it.skipIf(!realServices)(
+    'runs WEB_CONCURRENCY HTTP processes and stops them all on SIGTERM (PostgreSQL and Redis)',
+    async () => {
+      const { env, port } = await environment();
+      const proc = track(run('node', ['--import', 'tsx', 'src/server.ts'], { ...env, WEB_CONCURRENCY: '2' }));
+      await waitForHttp(`http://127.0.0.1:${port}/health/`, 30_000, proc);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/health/`).then((r) => r.status)),
+      );
+      expect(answers.every((status) => status === 200)).toBe(true);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+    },
+    60_000,
+  );
+
+  it.skipIf(!realServices)(
+    'npm run worker answers jobs:ping and stops on SIGTERM (PostgreSQL and Redis)',
+    async () => {
+      const { env } = await environment();
+      const prefix = `test:worker${process.pid}:`;
+      const proc = track(run('node', ['--import', 'tsx', 'src/worker.ts'], { ...env, REDIS_PREFIX: prefix }));
+      const client = await createTestApp({
+        env: { JOBS_EAGER: 'false' },
+        redisPrefix: prefix,
+      });
+      cleanups.push(() => client.close());
+      const out = captureOutput();
+      await jobsPing(client.deps, out, 20_000);
+      expect(out.text()).toContain(`pid ${proc.child.pid}`);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+    },
+    60_000,
+  );
 });

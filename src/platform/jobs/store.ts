@@ -74,12 +74,17 @@ export async function markQueued(executor: Executor, ids: number[], redispatched
   }
 }
 
-/** Queue mode: the worker starts an attempt. Null when the job is finished already (a duplicate delivery). */
+/**
+ * Queue mode: the worker starts an attempt. Null when the job is finished already (a duplicate delivery).
+ * `pending` qualifies too: a worker can take the job before the dispatching transaction has committed
+ * `queued`; matching `pending` makes PostgreSQL wait for that transaction's row lock and re-check,
+ * where a `queued`-only condition would skip the row as it stood in the snapshot.
+ */
 export async function startAttempt(db: Db, id: number): Promise<JobRow | null> {
   const rows = await db
     .update(jobs)
     .set({ status: 'running', attempts: sql`${jobs.attempts} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(jobs.id, id), inArray(jobs.status, ['queued', 'running'])))
+    .where(and(eq(jobs.id, id), inArray(jobs.status, ['pending', 'queued', 'running'])))
     .returning();
   return rows[0] ?? null;
 }
