@@ -32,7 +32,16 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     trustProxy: config.trustProxy,
     genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
-    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: true } },
+    // `verbose` hands the failing schema to the error mapper, so a field's `x-error` can word its message.
+    ajv: {
+      customOptions: {
+        allErrors: true,
+        coerceTypes: false,
+        removeAdditional: true,
+        verbose: true,
+        keywords: ['x-error'],
+      },
+    },
     return503OnClosing: true,
   });
 

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { createSuperuserCommand } from './commands/createsuperuser.js';
 import { jobsFailed, jobsList, jobsPing, jobsPurge, jobsRetry } from './commands/jobs.js';
 import { CommandError, terminal } from './commands/output.js';
 import { testEmail } from './commands/test-email.js';
@@ -42,6 +43,22 @@ program
     await handle.close();
     terminal.line(`Migrations applied (${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}).`);
   });
+
+program
+  .command('createsuperuser')
+  .description('create an active, verified staff superuser (asks for what the options do not give)')
+  .option('--username <username>')
+  .option('--email <email>')
+  .option('--password <password>', 'or SUPERUSER_PASSWORD; prefer the variable, options show in `ps`')
+  .option('--no-input', 'ask nothing; fail if something is missing')
+  .action((opts: { username?: string; email?: string; password?: string; input: boolean }) =>
+    withDeps((deps) =>
+      createSuperuserCommand(deps, terminal, {
+        ...opts,
+        password: opts.password ?? process.env.SUPERUSER_PASSWORD,
+      }),
+    ),
+  );
 
 program
   .command('test-email')

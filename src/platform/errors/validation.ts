@@ -21,6 +21,9 @@ const FORMAT_MESSAGES: Record<string, string> = {
 
 function message(error: FastifySchemaValidationError): string {
   const p = error.params;
+  const custom = (error as { parentSchema?: Record<string, unknown> }).parentSchema?.['x-error'];
+  if (typeof custom === 'string' && (error.keyword === 'pattern' || error.keyword === 'format'))
+    return custom;
   switch (error.keyword) {
     case 'required':
       return 'This field is required.';
@@ -40,6 +43,8 @@ function message(error: FastifySchemaValidationError): string {
       return `Ensure this value is less than or equal to ${String(p.limit)}.`;
     case 'exclusiveMinimum':
       return `Ensure this value is greater than ${String(p.limit)}.`;
+    case 'pattern':
+      return 'Enter a valid value.';
     case 'enum':
     case 'const':
       return 'This is not a valid choice.';

@@ -1,0 +1,12 @@
+import type { AppModule } from '../types.js';
+import { createAuthenticator } from './authenticator.js';
+import { accountJobs } from './jobs.js';
+import { accountRoutes } from './routes.js';
+
+/** Users, registration and e-mail verification, JWT sessions, password reset, user administration. */
+export const accounts: AppModule = {
+  name: 'accounts',
+  routes: accountRoutes,
+  jobs: accountJobs,
+  authenticator: createAuthenticator,
+};

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Deps } from '../../deps.js';
+import type { Executor } from '../../platform/db/client.js';
+import { transaction } from '../../platform/db/transaction.js';
+import { HttpError, unauthorized } from '../../platform/errors/http-errors.js';
+import { checkPassword } from './passwords.js';
+import { refreshTokens, type User } from './schema.js';
+import { TokenSigner, tokenHash } from './tokens.js';
+import { findUserById, findUserByLogin } from './users.js';
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+const noAccount = () => unauthorized('No active account found with the given credentials');
+const refreshInvalid = () => unauthorized('Token is invalid or expired', { code: 'token_not_valid' });
+
+async function issuePair(deps: Deps, executor: Executor, user: User, familyId: string): Promise<TokenPair> {
+  const signer = new TokenSigner(deps.config.secretKey);
+  const now = deps.clock();
+  const access = await signer.sign('access', { userId: user.id }, now, deps.config.jwtAccessTtlSeconds);
+  const refresh = await signer.sign('refresh', { userId: user.id }, now, deps.config.jwtRefreshTtlSeconds);
+  await executor.insert(refreshTokens).values({
+    id: refresh.jti,
+    userId: user.id,
+    familyId,
+    tokenHash: tokenHash(refresh.token),
+    expiresAt: refresh.expiresAt,
+  });
+  return { access: access.token, refresh: refresh.token };
+}
+
+/**
+ * Sign-in with username or e-mail. The password is checked before anything else is said, so
+ * the "not verified" 403 tells nothing to someone who does not know the password.
+ */
+export async function obtainTokens(deps: Deps, login: string, password: string): Promise<TokenPair> {
+  const user = await findUserByLogin(deps.db, login);
+  const passwordOk = await checkPassword(user?.password ?? null, password);
+  if (!user || !passwordOk || !user.isActive) throw noAccount();
+  if (!user.isVerified) {
+    throw new HttpError(403, { detail: 'Email not verified. Please verify your email before logging in.' });
+  }
+  return issuePair(deps, deps.db, user, randomUUID());
+}
+
+/**
+ * Rotation: the presented token is used up and the next one joins its family. A token used
+ * before is a replay: its family is revoked (and stays revoked: the transaction commits first).
+ */
+export async function refreshSession(deps: Deps, token: string): Promise<TokenPair> {
+  try {
+    await new TokenSigner(deps.config.secretKey).verify('refresh', token, deps.clock());
+  } catch {
+    throw refreshInvalid();
+  }
+  const outcome = await transaction(deps.db, async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, tokenHash(token)))
+      .for('update');
+    if (!row || row.revokedAt) return null;
+    if (row.usedAt) {
+      await revokeFamily(tx, row.familyId, deps.clock());
+      return null;
+    }
+    const user = await findUserById(tx, row.userId);
+    if (!user?.isActive) return null;
+    await tx.update(refreshTokens).set({ usedAt: deps.clock() }).where(eq(refreshTokens.id, row.id));
+    return issuePair(deps, tx, user, row.familyId);
+  });
+  if (!outcome) throw refreshInvalid();
+  return outcome;
+}
+
+/** Ends the session the refresh token belongs to, on every device that shares it. */
+export async function logout(deps: Deps, token: string): Promise<void> {
+  try {
+    await new TokenSigner(deps.config.secretKey).verify('refresh', token, deps.clock());
+  } catch {
+    throw refreshInvalid();
+  }
+  const [row] = await deps.db
+    .select()
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, tokenHash(token)));
+  if (!row) throw refreshInvalid();
+  await revokeFamily(deps.db, row.familyId, deps.clock());
+}
+
+async function revokeFamily(executor: Executor, familyId: string, now: Date): Promise<void> {
+  await executor
+    .update(refreshTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+/** Every session of the user ends (password change or reset, deactivation). */
+export async function revokeAllSessions(executor: Executor, userId: number, now: Date): Promise<void> {
+  await executor
+    .update(refreshTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+}

@@ -1,0 +1,46 @@
+import type { Deps } from '../../deps.js';
+import { uniqueViolation } from '../../platform/db/errors.js';
+import { badRequest, type FieldErrors } from '../../platform/errors/http-errors.js';
+import { hashPassword, passwordProblems } from './passwords.js';
+import { users, type User } from './schema.js';
+import { normalizeEmail } from './users.js';
+
+const USERNAME = /^[\w.@+-]{1,150}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** An active, verified staff superuser; the same rules as registration, errors in the same shape. */
+export async function createSuperuser(
+  deps: Deps,
+  input: { username: string; email: string; password: string },
+): Promise<User> {
+  const email = normalizeEmail(input.email);
+  const errors: FieldErrors = {};
+  if (!USERNAME.test(input.username))
+    errors.username = ['Enter a valid username (letters, digits and @/./+/-/_).'];
+  if (!EMAIL.test(email) || email.length > 254) errors.email = ['Enter a valid email address.'];
+  const problems = passwordProblems(input.password, { username: input.username, email });
+  if (problems.length > 0) errors.password = problems;
+  if (Object.keys(errors).length > 0) throw badRequest(errors);
+  try {
+    const [user] = await deps.db
+      .insert(users)
+      .values({
+        username: input.username,
+        email,
+        password: await hashPassword(input.password),
+        isVerified: true,
+        isActive: true,
+        isStaff: true,
+        isSuperuser: true,
+      })
+      .returning();
+    return user!;
+  } catch (err) {
+    const constraint = uniqueViolation(err);
+    if (constraint === 'users_username_lower_key')
+      throw badRequest({ username: ['That username is taken.'] });
+    if (constraint === 'users_email_lower_key')
+      throw badRequest({ email: ['That e-mail address is taken.'] });
+    throw err;
+  }
+}

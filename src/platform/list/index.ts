@@ -1,0 +1,3 @@
+export * from './filters.js';
+export * from './list-query.js';
+export * from './pagination.js';
