@@ -5,7 +5,7 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
 
 /** zxcvbn's list of common passwords (~49,000), lower-cased, as Django's CommonPasswordValidator does. */
-const commonPasswords = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+const commonPasswords = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
 
 // A valid hash to verify against when there is no user, so a wrong username costs as long as a wrong password.
 const DUMMY_HASH = await hash('no-such-user-password');
