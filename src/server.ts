@@ -1,8 +1,9 @@
 import cluster from 'node:cluster';
 import type { FastifyPluginAsync } from 'fastify';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
+import type { Config } from './config.js';
 import { buildDeps, createLogger } from './deps.js';
+import { configOrExit, exitOnSignal } from './lifecycle.js';
 import { modules } from './modules/index.js';
 import { openDatabase } from './platform/db/client.js';
 import { BullmqJobQueue } from './platform/jobs/bullmq.js';
@@ -29,29 +30,10 @@ async function serve(
   deps.jobs.start({ periodic: runsJobs });
   await app.listen({ port: config.port, host: config.host });
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    deps.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => {
-      deps.log.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    force.unref();
-    app
-      .close()
-      .then(() => deps.close())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          deps.log.error({ err }, 'error during shutdown');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignal(deps.log, config.shutdownTimeoutMs, 'finishing in-flight requests', async () => {
+    await app.close();
+    await deps.close();
+  });
 }
 
 /** The primary migrates once and forks `WEB_CONCURRENCY` HTTP processes sharing the port. */
@@ -84,16 +66,7 @@ async function primary(config: Config): Promise<void> {
 }
 
 export async function startServer(options: StartOptions = {}): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfigFromProcess();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = configOrExit();
   if (config.webConcurrency === 1) return serve(config, options, { migrate: true });
   if (cluster.isPrimary) return primary(config);
   return serve(config, options, { migrate: false });

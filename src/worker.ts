@@ -1,19 +1,10 @@
-import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
 import { buildDeps } from './deps.js';
+import { configOrExit, exitOnSignal } from './lifecycle.js';
 import type { BullmqJobQueue } from './platform/jobs/bullmq.js';
 
 /** The job worker: takes jobs from Redis, relays the outbox and schedules the periodic jobs. */
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfigFromProcess();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = configOrExit();
   if (config.jobs.eager) {
     process.stderr.write(
       'Jobs are eager (no REDIS_URL, or JOBS_EAGER=true): they run inside the API process, so there is no worker to start.\n',
@@ -32,21 +23,7 @@ async function main(): Promise<void> {
   queue.start({ periodic: true });
   deps.log.info({ concurrency: config.jobs.workerConcurrency }, 'worker started');
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    deps.log.info({ signal }, 'worker shutting down: finishing jobs under way');
-    deps.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        deps.log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignal(deps.log, config.shutdownTimeoutMs, 'finishing jobs under way', () => deps.close());
 }
 
 main().catch((err: unknown) => {

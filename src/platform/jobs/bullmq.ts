@@ -4,11 +4,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { transaction } from '../db/transaction.js';
-import { errorMessage } from '../errors/describe.js';
 import { createRedis, pingRedis, withTimeout } from '../redis.js';
 import { JobQueue, type JobQueueOptions } from './queue.js';
 import type { JobRegistry } from './registry.js';
-import { lockForDispatch, markAttemptFailed, markQueued, markSucceeded, startAttempt } from './store.js';
+import { lockForDispatch, markQueued, startAttempt } from './store.js';
 
 const QUEUE_NAME = 'jobs';
 const PING_JOB = '__ping';
@@ -143,26 +142,14 @@ export class BullmqJobQueue<TDeps> extends JobQueue<TDeps> {
     if (job.name === PING_JOB) return { host: hostname(), pid: process.pid };
     const row = await startAttempt(this.db, job.data.jobId);
     if (!row) return undefined; // finished already: a redelivery changes nothing
-    const ctx = this.context(row);
-    const definition = this.registry.get(row.name);
-    try {
-      if (!definition) throw new Error(`No job named ${row.name} is registered`);
-      await definition.run(row.payload, ctx);
-      await markSucceeded(this.db, row.id);
-      ctx.log.info({ attempt: row.attempts }, 'job succeeded');
-      return undefined;
-    } catch (err) {
-      const final = !definition || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await markAttemptFailed(
-        this.db,
-        row.id,
-        errorMessage(err),
-        final ? { final } : { final, next: 'queued', delayMs: 0 },
-      );
-      if (final) ctx.log.error({ err, attempt: row.attempts }, 'job failed for good');
-      else ctx.log.warn({ err, attempt: row.attempts }, 'job failed; the queue will retry it');
-      if (!definition) job.discard();
-      throw err;
-    }
+    const failure = await this.runAttempt(row, {
+      last: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      next: 'queued',
+      delayMs: 0,
+    });
+    if (!failure) return undefined;
+    // Failed for good here means no further attempt either: BullMQ must not retry it.
+    if (failure.final) job.discard();
+    throw failure.err;
   }
 }

@@ -1,7 +1,6 @@
-import { errorMessage } from '../errors/describe.js';
 import { backoffDelay, JobQueue } from './queue.js';
 import type { JobRow } from './schema.js';
-import { claimDueForRun, markAttemptFailed, markSucceeded, releaseStale } from './store.js';
+import { claimDueForRun, releaseStale } from './store.js';
 
 // A job still `running` after this long belonged to a process that died.
 const RUNNING_LEASE_MS = 15 * 60_000;
@@ -22,28 +21,12 @@ export class EagerJobQueue<TDeps> extends JobQueue<TDeps> {
   }
 
   private async run(row: JobRow): Promise<void> {
-    const ctx = this.context(row);
-    const definition = this.registry.get(row.name);
-    try {
-      if (!definition) throw new Error(`No job named ${row.name} is registered`);
-      await definition.run(row.payload, ctx);
-      await markSucceeded(this.db, row.id);
-      ctx.log.info({ attempt: row.attempts }, 'job succeeded');
-    } catch (err) {
-      const final = !definition || row.attempts >= row.maxAttempts;
-      const delayMs = backoffDelay(this.options.backoffMs, row.attempts);
-      await markAttemptFailed(
-        this.db,
-        row.id,
-        errorMessage(err),
-        final ? { final } : { final, next: 'pending', delayMs },
-      );
-      if (final) {
-        ctx.log.error({ err, attempt: row.attempts }, 'job failed for good');
-      } else {
-        ctx.log.warn({ err, attempt: row.attempts, retryInMs: delayMs }, 'job failed; will retry');
-        setTimeout(() => this.kick(), delayMs).unref();
-      }
-    }
+    const delayMs = backoffDelay(this.options.backoffMs, row.attempts);
+    const failure = await this.runAttempt(row, {
+      last: row.attempts >= row.maxAttempts,
+      next: 'pending',
+      delayMs,
+    });
+    if (failure && !failure.final) setTimeout(() => this.kick(), delayMs).unref();
   }
 }

@@ -4,7 +4,8 @@ import type { Tx } from '../db/transaction.js';
 import { currentRequestId } from '../request-context.js';
 import type { JobContext, JobRegistry } from './registry.js';
 import type { JobRow } from './schema.js';
-import { insertJob } from './store.js';
+import { errorMessage } from '../errors/describe.js';
+import { insertJob, markAttemptFailed, markSucceeded } from './store.js';
 
 export interface JobQueueOptions {
   maxRetries: number;
@@ -95,6 +96,37 @@ export abstract class JobQueue<TDeps> {
 
   /** Hands over one batch of due jobs; returns how many it handled. */
   protected abstract dispatchBatch(): Promise<number>;
+
+  /**
+   * Runs one attempt of a claimed job and records the outcome. A failure becomes `failed` for good
+   * on the last attempt (or for a job no longer registered), else goes back to `retry.next`.
+   * Returns the failure, if any, for the runner to act on.
+   */
+  protected async runAttempt(
+    row: JobRow,
+    retry: { last: boolean; next: 'pending' | 'queued'; delayMs: number },
+  ): Promise<{ err: unknown; final: boolean } | null> {
+    const ctx = this.context(row);
+    const definition = this.registry.get(row.name);
+    try {
+      if (!definition) throw new Error(`No job named ${row.name} is registered`);
+      await definition.run(row.payload, ctx);
+      await markSucceeded(this.db, row.id);
+      ctx.log.info({ attempt: row.attempts }, 'job succeeded');
+      return null;
+    } catch (err) {
+      const final = !definition || retry.last;
+      await markAttemptFailed(
+        this.db,
+        row.id,
+        errorMessage(err),
+        final ? { final } : { final, next: retry.next, delayMs: retry.delayMs },
+      );
+      if (final) ctx.log.error({ err, attempt: row.attempts }, 'job failed for good');
+      else ctx.log.warn({ err, attempt: row.attempts, retryInMs: retry.delayMs }, 'job failed; will retry');
+      return { err, final };
+    }
+  }
 
   protected context(row: JobRow): JobContext<TDeps> {
     if (!this.boundDeps) throw new Error('JobQueue.bind() was not called');
