@@ -41,10 +41,11 @@ export async function sendPasswordResetEmail(deps: Deps, userId: number): Promis
     tokenHash: tokenHash(token),
     expiresAt: new Date(deps.clock().getTime() + RESET_TTL_MS),
   });
-  const link = deps.config.passwordResetUrl.replace('{token}', encodeURIComponent(token));
+  const link = deps.config.passwordResetUrl.replaceAll('{token}', encodeURIComponent(token));
   await deps.mailer.send(passwordResetEmail(user, link, token));
 }
 
+/** A new password ends every session and uses up every outstanding reset token of the user. */
 async function setPassword(deps: Deps, tx: Tx, user: User, password: string): Promise<void> {
   const now = deps.clock();
   await tx
@@ -52,6 +53,10 @@ async function setPassword(deps: Deps, tx: Tx, user: User, password: string): Pr
     .set({ password: await hashPassword(password), updatedAt: now })
     .where(eq(users.id, user.id));
   await revokeAllSessions(tx, user.id, now);
+  await tx
+    .update(passwordResetTokens)
+    .set({ usedAt: now })
+    .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)));
 }
 
 /** Uses the token up, sets the password and ends every session of the user. */
@@ -68,11 +73,6 @@ export async function confirmPasswordReset(deps: Deps, token: string, newPasswor
     const problems = passwordProblems(newPassword, passwordContext(user));
     if (problems.length > 0) throw badRequest({ new_password: problems });
     await setPassword(deps, tx, user, newPassword);
-    // Every outstanding token of the user goes with this one.
-    await tx
-      .update(passwordResetTokens)
-      .set({ usedAt: deps.clock() })
-      .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)));
   });
 }
 

@@ -110,9 +110,10 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       },
     },
     async (request) => {
-      const login = request.body.username ?? request.body.email;
-      if (login === undefined) throw badRequest({ username: ['This field is required.'] });
-      return obtainTokens(deps, login, request.body.password);
+      const { username, email, password } = request.body;
+      if (username !== undefined) return obtainTokens(deps, { login: username }, password);
+      if (email !== undefined) return obtainTokens(deps, { email }, password);
+      throw badRequest({ username: ['This field is required.'] });
     },
   );
 

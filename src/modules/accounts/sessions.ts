@@ -7,7 +7,7 @@ import { HttpError, unauthorized } from '../../platform/errors/http-errors.js';
 import { checkPassword } from './passwords.js';
 import { refreshTokens, type User } from './schema.js';
 import { TokenSigner, tokenHash } from './tokens.js';
-import { findUserById, findUserByLogin } from './users.js';
+import { findUserByEmail, findUserById, findUserByLogin, normalizeEmail } from './users.js';
 
 export interface TokenPair {
   access: string;
@@ -36,8 +36,16 @@ async function issuePair(deps: Deps, executor: Executor, user: User, familyId: s
  * Sign-in with username or e-mail. The password is checked before anything else is said, so
  * the "not verified" 403 tells nothing to someone who does not know the password.
  */
-export async function obtainTokens(deps: Deps, login: string, password: string): Promise<TokenPair> {
-  const user = await findUserByLogin(deps.db, login);
+export async function obtainTokens(
+  deps: Deps,
+  who: { login: string } | { email: string },
+  password: string,
+): Promise<TokenPair> {
+  // `username` takes a username or an address; `email` only an address.
+  const user =
+    'login' in who
+      ? await findUserByLogin(deps.db, who.login)
+      : await findUserByEmail(deps.db, normalizeEmail(who.email));
   const passwordOk = await checkPassword(user?.password ?? null, password);
   if (!user || !passwordOk || !user.isActive) throw noAccount();
   if (!user.isVerified) {
