@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { requireStaff, requireUser } from '../../platform/auth.js';
 import { badRequest, notFound } from '../../platform/errors/http-errors.js';
+import { validationErrorsToFields } from '../../platform/errors/validation.js';
 import { DetailMessage, errors } from '../../platform/http/schemas.js';
 import { listQuerySchema, pageSchema } from '../../platform/list/index.js';
 import {
@@ -102,6 +103,9 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     '/api/auth/token/',
     {
       config: auth,
+      // The schema cannot say "username or email"; the handler adds that to ajv's errors, so a
+      // client learns of every missing field at once.
+      attachValidation: true,
       schema: {
         tags: ['auth'],
         summary: 'Sign in: an access and a refresh token',
@@ -110,10 +114,18 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       },
     },
     async (request) => {
+      const errors = request.validationError?.validation
+        ? validationErrorsToFields(request.validationError.validation)
+        : {};
+      const body: unknown = request.body;
+      const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+      if (isObject && !('username' in body) && !('email' in body))
+        errors.username ??= ['This field is required.'];
+      if (Object.keys(errors).length > 0) throw badRequest(errors);
       const { username, email, password } = request.body;
-      if (username !== undefined) return obtainTokens(deps, { login: username }, password);
-      if (email !== undefined) return obtainTokens(deps, { email }, password);
-      throw badRequest({ username: ['This field is required.'] });
+      return username !== undefined
+        ? obtainTokens(deps, { login: username }, password)
+        : obtainTokens(deps, { email: email! }, password);
     },
   );
 

@@ -8,7 +8,7 @@ export const Username = Type.String({
   'x-error':
     'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
 });
-export const Email = Type.String({ format: 'email', maxLength: 254 });
+export const Email = Type.String({ minLength: 1, maxLength: 254, format: 'email' });
 export const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH });
 const Name = Type.String({ maxLength: 150 });
 const Phone = Type.String({

@@ -24,6 +24,8 @@ function message(error: FastifySchemaValidationError): string {
   const custom = (error as { parentSchema?: Record<string, unknown> }).parentSchema?.['x-error'];
   if (typeof custom === 'string' && (error.keyword === 'pattern' || error.keyword === 'format'))
     return custom;
+  const data = (error as { data?: unknown }).data;
+  if (error.keyword === 'type' && data === null) return 'This field may not be null.';
   switch (error.keyword) {
     case 'required':
       return 'This field is required.';
@@ -61,6 +63,16 @@ function message(error: FastifySchemaValidationError): string {
   }
 }
 
+/** DRF names the type it got as Python would. */
+function pythonTypeName(value: unknown): string {
+  if (Array.isArray(value)) return 'list';
+  if (value === null) return 'NoneType';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return typeof value;
+}
+
 /** The field an ajv error is about: `/billing_address/city` → `billing_address.city`. */
 function field(error: FastifySchemaValidationError): string | undefined {
   const p = error.params;
@@ -79,7 +91,7 @@ export function validationErrorsToFields(errors: FastifySchemaValidationError[])
     const name = field(error);
     const text =
       name === undefined && error.keyword === 'type'
-        ? 'Invalid data. Expected a dictionary.'
+        ? `Invalid data. Expected a dictionary, but got ${pythonTypeName((error as { data?: unknown }).data)}.`
         : message(error);
     const key = name ?? 'non_field_errors';
     const list = (out[key] ??= []);
