@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { requireStaff, requireUser } from '../../platform/auth.js';
@@ -114,14 +114,13 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       },
     },
     async (request) => {
-      const errors = request.validationError?.validation
-        ? validationErrorsToFields(request.validationError.validation)
-        : {};
+      const invalid = (request.validationError as FastifyError | undefined)?.validation;
+      const fieldErrors = invalid ? validationErrorsToFields(invalid) : {};
       const body: unknown = request.body;
       const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
       if (isObject && !('username' in body) && !('email' in body))
-        errors.username ??= ['This field is required.'];
-      if (Object.keys(errors).length > 0) throw badRequest(errors);
+        fieldErrors.username ??= ['This field is required.'];
+      if (Object.keys(fieldErrors).length > 0) throw badRequest(fieldErrors);
       const { username, email, password } = request.body;
       return username !== undefined
         ? obtainTokens(deps, { login: username }, password)
