@@ -21,11 +21,17 @@ describe.skipIf(!redisServerAvailable)('/health/ follows its backends (needs red
   };
 
   it('is ok, then 503 degraded while Redis is down, then ok again', async () => {
-    expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', db: true, cache: true, queue: true } });
+    expect(await health()).toMatchObject({
+      status: 200,
+      body: { status: 'ok', db: true, cache: true, queue: true },
+    });
 
     await redis.stop();
     const down = await health();
-    expect(down).toMatchObject({ status: 503, body: { status: 'degraded', db: true, cache: false, queue: false } });
+    expect(down).toMatchObject({
+      status: 503,
+      body: { status: 'degraded', db: true, cache: false, queue: false },
+    });
     expect(down.body.elapsed_ms).toBeLessThan(3000);
 
     await redis.start();

@@ -12,7 +12,11 @@ interface Operation {
 
 describe('OpenAPI document (SPEC §10)', () => {
   let t: TestApp;
-  let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; components: Record<string, any> };
+  let doc: {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: Record<string, any>;
+  };
   beforeAll(async () => {
     t = await createTestApp();
     doc = (await t.app.inject({ method: 'GET', url: '/api/schema/' })).json();
@@ -20,7 +24,9 @@ describe('OpenAPI document (SPEC §10)', () => {
   afterAll(() => t.close());
 
   const operations = () =>
-    Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ path, method, op })),
+    );
 
   it('is OpenAPI 3.1 with bearer authentication', () => {
     expect(doc.openapi).toBe('3.1.0');
@@ -39,9 +45,14 @@ describe('OpenAPI document (SPEC §10)', () => {
   });
 
   it('documents request bodies and error responses of the API routes', () => {
-    for (const { path, method, op } of operations().filter((o) => o.path.startsWith('/api/') && o.path !== '/api/schema/')) {
+    for (const { path, method, op } of operations().filter(
+      (o) => o.path.startsWith('/api/') && o.path !== '/api/schema/',
+    )) {
       if (method === 'post' || method === 'patch') expect(op.requestBody, `${method} ${path}`).toBeDefined();
-      expect(Object.keys(op.responses!).some((code) => code.startsWith('4')), `${method} ${path}`).toBe(true);
+      expect(
+        Object.keys(op.responses!).some((code) => code.startsWith('4')),
+        `${method} ${path}`,
+      ).toBe(true);
     }
   });
 

@@ -12,21 +12,37 @@ export interface SuperuserOptions {
   input: boolean;
 }
 
-/** Asks on the terminal; the password is read without echo. */
-async function prompt(question: string, hidden = false): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
-  if (hidden && process.stdin.isTTY) {
-    // readline echoes what is typed; for a password only the question is shown.
-    const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput.bind(rl);
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-      if (s.startsWith(question)) write(question);
-    };
+/**
+ * Questions on the terminal, answered line by line. One readline interface serves every question,
+ * so answers piped in ahead of their prompts are not lost; passwords are read without echo.
+ */
+class Prompter {
+  private readonly rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: process.stdin.isTTY,
+  });
+  private readonly lines = this.rl[Symbol.asyncIterator]();
+  private readonly echo = (this.rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput;
+
+  async ask(question: string, { hidden = false } = {}): Promise<string> {
+    process.stdout.write(question);
+    const rl = this.rl as unknown as { _writeToOutput: (s: string) => void };
+    if (hidden) rl._writeToOutput = () => undefined;
+    try {
+      const next = await this.lines.next();
+      if (next.done) throw new CommandError('Input ended before every answer was given.');
+      return next.value.trim();
+    } finally {
+      if (hidden) {
+        rl._writeToOutput = this.echo;
+        if (process.stdin.isTTY) process.stdout.write('\n');
+      }
+    }
   }
-  try {
-    return (await rl.question(question)).trim();
-  } finally {
-    if (hidden && process.stdin.isTTY) process.stdout.write('\n');
-    rl.close();
+
+  close(): void {
+    this.rl.close();
   }
 }
 
@@ -36,13 +52,19 @@ export async function createSuperuserCommand(
   options: SuperuserOptions,
 ): Promise<void> {
   let { username, email, password } = options;
-  if (options.input) {
-    username ??= await prompt('Username: ');
-    email ??= await prompt('Email address: ');
-    if (!password) {
-      password = await prompt('Password: ', true);
-      if ((await prompt('Password (again): ', true)) !== password)
-        throw new CommandError("Error: the passwords didn't match.");
+  if (options.input && (!username || !email || !password)) {
+    const prompter = new Prompter();
+    try {
+      username ||= await prompter.ask('Username: ');
+      email ||= await prompter.ask('Email address: ');
+      if (!password) {
+        password = await prompter.ask('Password: ', { hidden: true });
+        if ((await prompter.ask('Password (again): ', { hidden: true })) !== password) {
+          throw new CommandError("Error: the passwords didn't match.");
+        }
+      }
+    } finally {
+      prompter.close();
     }
   }
   const missing = [

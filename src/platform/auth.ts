@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { forbidden, unauthorized } from './errors/http-errors.js';
+import { forbidden, notFound, unauthorized } from './errors/http-errors.js';
 
 /** Who is calling: set on every request by the authenticator the application provides. */
 export interface Principal {
@@ -40,6 +40,18 @@ export function requireStaff(request: FastifyRequest): Principal {
   if (!principal.isStaff) throw forbidden();
   return principal;
 }
+
+/**
+ * The same guards as route hooks: as `preValidation` they run before the body is validated, so an
+ * anonymous caller hears 401 (or 404) rather than learning about the body first, as in DRF.
+ */
+export const signedIn = (request: FastifyRequest) => Promise.resolve(void requireUser(request));
+export const staffOnly = (request: FastifyRequest) => Promise.resolve(void requireStaff(request));
+/** Staff only, and the route does not exist for anyone else (no probing for ids). */
+export const staffElseNotFound = (request: FastifyRequest) => {
+  if (!requireUser(request).isStaff) throw notFound();
+  return Promise.resolve();
+};
 
 /** The anonymous authenticator, for an application without accounts. */
 export const anonymous: Authenticator = () => Promise.resolve(null);

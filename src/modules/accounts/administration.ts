@@ -101,12 +101,14 @@ export function updateProfile(deps: Deps, user: User, changes: ProfileChanges): 
 
 /**
  * Staff edit a user. Accounts are deactivated (`is_active: false`, which ends their sessions), never
- * deleted: orders and payments keep pointing at them. Only a superuser grants or removes staff rights.
+ * deleted: orders and payments keep pointing at them. Only a superuser grants or removes staff rights,
+ * or changes another superuser.
  */
 export async function updateUserAsStaff(deps: Deps, actor: Principal, user: User, changes: StaffChanges) {
-  if (changes.is_staff !== undefined && changes.is_staff !== user.isStaff) {
-    const acting = await findUserById(deps.db, actor.userId);
-    if (!acting?.isSuperuser) throw forbidden('Only a superuser can change staff status.');
+  const actorIsSuperuser = (await findUserById(deps.db, actor.userId))?.isSuperuser ?? false;
+  if (user.isSuperuser && !actorIsSuperuser) throw forbidden('Only a superuser can change a superuser.');
+  if (changes.is_staff !== undefined && changes.is_staff !== user.isStaff && !actorIsSuperuser) {
+    throw forbidden('Only a superuser can change staff status.');
   }
   if (changes.is_active === false && actor.userId === user.id) {
     throw badRequest({ is_active: ['You cannot deactivate your own account.'] });

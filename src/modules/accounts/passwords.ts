@@ -22,20 +22,26 @@ export async function checkPassword(hashed: string | null, password: string): Pr
   }
 }
 
-/** Similarity of two strings, 0..1, from their edit distance. */
-function similarity(a: string, b: string): number {
-  if (a === b) return 1;
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
+const MAX_SIMILARITY = 0.7;
+
+/** Python's SequenceMatcher.quick_ratio: 2 × shared characters (as multisets) / total length. */
+function quickRatio(a: string, b: string): number {
+  const counts = new Map<string, number>();
+  for (const c of b) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let matches = 0;
+  for (const c of a) {
+    const left = counts.get(c) ?? 0;
+    if (left > 0) {
+      matches++;
+      counts.set(c, left - 1);
     }
   }
-  return 1 - row[b.length]! / Math.max(a.length, b.length);
+  return a.length + b.length === 0 ? 1 : (2 * matches) / (a.length + b.length);
+}
+
+/** Django skips an attribute far shorter than the password: it cannot make the password weak. */
+function farShorter(password: string, value: string): boolean {
+  return password.length >= 10 * value.length && value.length < (MAX_SIMILARITY / 2) * password.length;
 }
 
 export interface PasswordContext {
@@ -61,13 +67,14 @@ export function passwordProblems(password: string, context: PasswordContext): st
   if (/^\d+$/.test(password)) problems.push('This password is entirely numeric.');
   if (commonPasswords.has(password.toLowerCase().trim())) problems.push('This password is too common.');
 
+  // Django's UserAttributeSimilarityValidator: the whole value and its parts ("jane.doe@example.com"
+  // → jane, doe, example, com), each compared with quick_ratio.
   const lowered = password.toLowerCase();
   for (const [key, label] of Object.entries(ATTRIBUTE_NAMES) as Array<[keyof PasswordContext, string]>) {
     const value = context[key]?.toLowerCase();
     if (!value) continue;
-    // The whole value and its parts: "jane.doe@example.com" → jane, doe, example, com.
-    const parts = [value, ...value.split(/\W+/)].filter((part) => part.length >= 3);
-    if (parts.some((part) => lowered.includes(part) || similarity(lowered, part) >= 0.7)) {
+    const parts = [...value.split(/\W+/), value].filter(Boolean);
+    if (parts.some((part) => !farShorter(lowered, part) && quickRatio(lowered, part) >= MAX_SIMILARITY)) {
       problems.push(`The password is too similar to the ${label}.`);
       break;
     }

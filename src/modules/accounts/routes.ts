@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
-import { requireStaff, requireUser } from '../../platform/auth.js';
+import { requireUser, signedIn, staffElseNotFound, staffOnly } from '../../platform/auth.js';
 import { badRequest, notFound } from '../../platform/errors/http-errors.js';
 import { validationErrorsToFields } from '../../platform/errors/validation.js';
 import { DetailMessage, errors } from '../../platform/http/schemas.js';
@@ -195,6 +195,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     '/api/users/me/',
     {
       config: usersScope,
+      preValidation: signedIn,
       schema: {
         tags: ['users'],
         summary: 'The signed-in user',
@@ -209,6 +210,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     '/api/users/me/',
     {
       config: usersScope,
+      preValidation: signedIn,
       schema: {
         tags: ['users'],
         summary: 'Edit the signed-in user’s profile',
@@ -230,6 +232,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     '/api/users/me/password/',
     {
       config: usersScope,
+      preValidation: signedIn,
       schema: {
         tags: ['users'],
         summary: 'Change the password (needs the current one); every session ends, sign in again',
@@ -249,6 +252,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     '/api/users/',
     {
       config: usersScope,
+      preValidation: staffOnly,
       schema: {
         tags: ['users'],
         summary: 'Every user (staff only)',
@@ -257,16 +261,14 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
         response: { 200: pageSchema(StaffUser), ...errors(400, 401, 403, 404, 429) },
       },
     },
-    async (request) => {
-      requireStaff(request);
-      return listUsers(deps, request);
-    },
+    async (request) => listUsers(deps, request),
   );
 
   r.get(
     '/api/users/:id/',
     {
       config: usersScope,
+      preValidation: signedIn,
       schema: {
         tags: ['users'],
         summary: 'One user (staff; a user may read their own)',
@@ -286,6 +288,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     '/api/users/:id/',
     {
       config: usersScope,
+      preValidation: staffElseNotFound,
       schema: {
         tags: ['users'],
         summary: 'Edit a user (staff only); deactivate with `is_active: false` — users are never deleted',
@@ -297,7 +300,6 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     },
     async (request) => {
       const principal = requireUser(request);
-      if (!principal.isStaff) throw notFound();
       const user = await userVisibleTo(deps, principal, request.params.id);
       return staffView(await updateUserAsStaff(deps, principal, user, request.body));
     },

@@ -7,7 +7,7 @@ import { HttpError, unauthorized } from '../../platform/errors/http-errors.js';
 import { checkPassword } from './passwords.js';
 import { refreshTokens, type User } from './schema.js';
 import { TokenSigner, tokenHash } from './tokens.js';
-import { findUserByEmail, findUserById, findUserByLogin, normalizeEmail } from './users.js';
+import { findUserByEmail, findUserById, findUsersByLogin, normalizeEmail } from './users.js';
 
 export interface TokenPair {
   access: string;
@@ -41,13 +41,22 @@ export async function obtainTokens(
   who: { login: string } | { email: string },
   password: string,
 ): Promise<TokenPair> {
-  // `username` takes a username or an address; `email` only an address.
-  const user =
+  // `username` takes a username or an address; `email` only an address. Where a name matches two
+  // accounts (someone took another's address as username), the password decides.
+  const candidates =
     'login' in who
-      ? await findUserByLogin(deps.db, who.login)
-      : await findUserByEmail(deps.db, normalizeEmail(who.email));
-  const passwordOk = await checkPassword(user?.password ?? null, password);
-  if (!user || !passwordOk || !user.isActive) throw noAccount();
+      ? await findUsersByLogin(deps.db, who.login)
+      : [await findUserByEmail(deps.db, normalizeEmail(who.email))].filter((u) => u !== null);
+  let user: User | undefined;
+  for (const candidate of candidates) {
+    if (await checkPassword(candidate.password, password)) {
+      user = candidate;
+      break;
+    }
+  }
+  // An unknown name costs one hash check too, so timing does not tell which names exist.
+  if (candidates.length === 0) await checkPassword(null, password);
+  if (!user?.isActive) throw noAccount();
   if (!user.isVerified) {
     throw new HttpError(403, { detail: 'Email not verified. Please verify your email before logging in.' });
   }

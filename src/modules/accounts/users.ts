@@ -17,15 +17,18 @@ export async function findUserByEmail(executor: Executor, email: string): Promis
   return rows[0] ?? null;
 }
 
-/** By username or e-mail address, case-insensitively (the sign-in form takes either). */
-export async function findUserByLogin(executor: Executor, login: string): Promise<User | null> {
+/**
+ * Accounts a sign-in name may mean, case-insensitively: the one with that username first, then the
+ * one with that address. Usernames may contain `@`, so one name can match two accounts.
+ */
+export async function findUsersByLogin(executor: Executor, login: string): Promise<User[]> {
   const rows = await executor
     .select()
     .from(users)
     .where(or(eq(sql`lower(${users.username})`, lower(login)), eq(sql`lower(${users.email})`, lower(login))))
     .limit(2);
-  // A username that is someone else's e-mail address: the exact username wins.
-  return rows.find((u) => u.username.toLowerCase() === login.toLowerCase()) ?? rows[0] ?? null;
+  const byUsername = (u: User) => (u.username.toLowerCase() === login.toLowerCase() ? 0 : 1);
+  return rows.sort((a, b) => byUsername(a) - byUsername(b));
 }
 
 /** Django's normalize_email: the domain part is case-insensitive, so it is lower-cased. */
