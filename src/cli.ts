@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { catalogGenerate, catalogImport } from './commands/catalog.js';
 import { createSuperuserCommand } from './commands/createsuperuser.js';
 import { jobsFailed, jobsList, jobsPing, jobsPurge, jobsRetry } from './commands/jobs.js';
 import { CommandError, terminal } from './commands/output.js';
@@ -76,6 +77,26 @@ program
       mailer.close();
     }
   });
+
+program
+  .command('catalog:generate')
+  .description('write a deterministic catalog dataset (categories.csv, products.csv, variants.csv)')
+  .argument('<dir>', 'output directory (created if needed)')
+  .option('--products <n>', 'how many products', positiveInt, 100_000)
+  .option('--seed <seed>', 'the same products and seed give the same files', '42')
+  .action((dir: string, opts: { products: number; seed: string }) =>
+    catalogGenerate(terminal, dir, { products: opts.products, seed: opts.seed }),
+  );
+
+program
+  .command('catalog:import')
+  .description('load categories.csv, products.csv and variants.csv from a directory (upsert by slug / sku)')
+  .argument('<dir>', 'directory holding the CSV files')
+  .action((dir: string) =>
+    withDeps(
+      async (deps) => void (await catalogImport(deps, terminal, dir, { tty: Boolean(process.stdout.isTTY) })),
+    ),
+  );
 
 program
   .command('jobs:list')

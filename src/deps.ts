@@ -44,7 +44,7 @@ export interface DepsOptions {
   extraJobs?: Array<JobDefinition<Deps>>;
   log?: Logger;
   clock?: () => Date;
-  onQuery?: (query: string) => void;
+  onQuery?: (query: string, params: unknown[]) => void;
 }
 
 export function createLogger(config: Config): Logger {

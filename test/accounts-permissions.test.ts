@@ -4,6 +4,7 @@ import { passwordResetTokens, refreshTokens, users, type User } from '../src/mod
 import { randomToken, TokenSigner, tokenHash } from '../src/modules/accounts/tokens.js';
 import { bearer, makeUser, PASSWORD, signedInUser, tokensFor } from './helpers/accounts.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { settleJobs } from './helpers/jobs.js';
 
 /**
  * SPEC §2 and §3: who may call which accounts route, what each caller gets back, and that a
@@ -117,7 +118,7 @@ describe('accounts: permissions for every route', () => {
 
   /** Every row the accounts module owns, once background jobs (verification mail) are done. */
   async function dbState() {
-    await t.deps.jobs.idle();
+    await settleJobs(t.deps);
     return {
       users: await t.deps.db.select().from(users).orderBy(asc(users.id)),
       refreshTokens: await t.deps.db.select().from(refreshTokens).orderBy(asc(refreshTokens.id)),

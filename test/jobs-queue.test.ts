@@ -24,6 +24,7 @@ describe.skipIf(!redisServerAvailable)('jobs on BullMQ (needs redis-server)', ()
       env: { REDIS_URL: redis.url, JOBS_EAGER: 'false', JOB_BACKOFF: '100ms', JOB_MAX_RETRIES: '2' },
       extraJobs: probe.jobs,
       plugins: [enqueueRoute(() => t.deps)],
+      runJobs: false,
     });
     queueOf(t.deps).startWorker(2);
     t.deps.jobs.start({ periodic: false });

@@ -98,6 +98,7 @@ describe('process lifecycle', () => {
       const client = await createTestApp({
         env: { JOBS_EAGER: 'false' },
         redisPrefix: prefix,
+        runJobs: false,
       });
       cleanups.push(() => client.close());
       const out = captureOutput();

@@ -15,8 +15,24 @@ const HealthBody = Type.Object({
   elapsed_ms: Type.Number(),
 });
 
-/** `/health/`: 200 when the database, the cache and the job queue all answer, else 503. */
+/**
+ * `/health/`: 200 when the database, the cache and the job queue all answer, else 503.
+ * `/health/live/`: 200 while the process serves at all (a liveness probe; also the benchmark's ceiling).
+ */
 export function registerHealth(app: FastifyInstance, checks: HealthChecks): void {
+  app.get(
+    '/health/live/',
+    {
+      config: { throttle: false },
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process answers (checks nothing else)',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    () => ({ status: 'ok' as const }),
+  );
+
   app.get(
     '/health/',
     {

@@ -7,6 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildDeps, type Deps } from '../../src/deps.js';
 import type { Authenticator } from '../../src/platform/auth.js';
+import { BullmqJobQueue } from '../../src/platform/jobs/bullmq.js';
 import type { JobDefinition } from '../../src/platform/jobs/registry.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { deleteKeys } from './redis.js';
@@ -21,9 +22,14 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Share another app's Redis keys (two processes on one Redis). */
   redisPrefix?: string;
-  onQuery?: (query: string) => void;
+  onQuery?: (query: string, params: unknown[]) => void;
   /** Replaces the application's authenticator (platform tests have no accounts module). */
   authenticate?: Authenticator;
+  /**
+   * Run jobs as a deployment would (default true): the outbox timer, and with a queue a worker in
+   * this process. Tests that drive the job machinery themselves turn it off.
+   */
+  runJobs?: boolean;
 }
 
 export interface TestApp {
@@ -38,7 +44,7 @@ export interface TestApp {
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
     NODE_ENV: 'test',
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'nexus-test-')),
+    DATA_DIR: env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'nexus-test-')),
     SECRET_KEY: 'test-secret-key-that-is-long-enough-0123456789',
     DATABASE_URL: process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
@@ -65,6 +71,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   if (options.authenticate) deps.authenticate = options.authenticate;
   const app = await buildApp(deps, { plugins: options.plugins });
+  if (options.runJobs !== false) {
+    if (deps.jobs instanceof BullmqJobQueue) deps.jobs.startWorker(2);
+    deps.jobs.start({ periodic: false });
+  }
   return {
     app,
     deps,

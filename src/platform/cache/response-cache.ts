@@ -22,8 +22,9 @@ export class ResponseCache {
     private readonly log: Logger,
   ) {}
 
+  /** Never rejects: a cache that is down cannot hold stale entries for long (the TTL), and the write stands. */
   async invalidate(...scopes: string[]): Promise<void> {
-    await Promise.all(scopes.map((scope) => this.store.incr(`gen:${scope}`)));
+    await this.safely(() => Promise.all(scopes.map((scope) => this.store.incr(`gen:${scope}`))));
   }
 
   /** Sends the cached body (`X-Cache: HIT`) or computes, serializes with the route's schema, stores and sends it. */

@@ -34,7 +34,7 @@ export interface OpenDatabaseOptions {
   pgliteDir?: string | undefined;
   poolSize?: number;
   /** Sees every SQL statement: tests count queries with it. */
-  onQuery?: (query: string) => void;
+  onQuery?: (query: string, params: unknown[]) => void;
 }
 
 /** Rows of a raw `execute`: both drivers return an object with `rows`. */
@@ -45,7 +45,7 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const logger: DrizzleLogger | undefined = options.onQuery
-    ? { logQuery: (query: string) => options.onQuery!(query) }
+    ? { logQuery: (query: string, params: unknown[]) => options.onQuery!(query, params) }
     : undefined;
 
   if (options.url) {

@@ -3,9 +3,18 @@
  * Drizzle wraps driver errors (`cause`); node-postgres and PGlite both report `code` and `constraint`.
  */
 export function uniqueViolation(err: unknown): string | null {
+  return violation(err, '23505');
+}
+
+/** The constraint a foreign-key violation (SQLSTATE 23503) was about, or null. */
+export function foreignKeyViolation(err: unknown): string | null {
+  return violation(err, '23503');
+}
+
+function violation(err: unknown, sqlState: string): string | null {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const fields = e as Error & { code?: unknown; constraint?: unknown };
-    if (fields.code === '23505') return typeof fields.constraint === 'string' ? fields.constraint : '';
+    if (fields.code === sqlState) return typeof fields.constraint === 'string' ? fields.constraint : '';
   }
   return null;
 }

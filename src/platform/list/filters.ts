@@ -49,6 +49,19 @@ export const integerFilter = (
   apply,
 });
 
+/** `Date` rolls 2025-02-30 over to March 2; a filter must refuse it instead. */
+function realCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const hour = Number(text.slice(11, 13) || '0');
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= new Date(Date.UTC(year, month, 0)).getUTCDate() &&
+    hour < 24
+  );
+}
+
 /** ISO 8601 date-time (or a bare date, taken as midnight UTC). */
 export const dateTimeFilter = (
   description: string,
@@ -59,7 +72,7 @@ export const dateTimeFilter = (
   description,
   parse: (raw) => {
     const text = raw.trim();
-    if (!ISO_DATE_TIME.test(text)) return { error: 'Enter a valid date/time.' };
+    if (!ISO_DATE_TIME.test(text) || !realCalendarDate(text)) return { error: 'Enter a valid date/time.' };
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(text) || text.length === 10;
     const date = new Date(hasZone || text.length === 10 ? text : `${text}Z`);
     return Number.isNaN(date.getTime()) ? { error: 'Enter a valid date/time.' } : date;

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: SPEC §11's workload against the configured database (DATABASE_URL, else the
+ * embedded PGlite under DATA_DIR). Generates the dataset if missing, imports it, starts the built
+ * server in production mode, drives each URL with autocannon, cache off (cold) then on (warm),
+ * prints the table and writes bench/results.json.
+ *
+ *   npm run bench -- [--products 100000] [--seconds 10] [--connections 32] [--explain] [--skip-import]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfigFromProcess } from '../src/config.js';
+import { buildDeps } from '../src/deps.js';
+import { generateCatalog } from '../src/modules/catalog/dataset/generate.js';
+import { importCatalog } from '../src/modules/catalog/dataset/import.js';
+import { explainWorkload } from './explain.js';
+import { measure, type Measurement } from './load.js';
+import { WORKLOAD } from './workload.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    products: { type: 'string', default: '100000' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    explain: { type: 'boolean', default: false },
+    'skip-import': { type: 'boolean', default: false },
+  },
+});
+const products = Number(args.products);
+const seconds = Number(args.seconds);
+const connections = Number(args.connections);
+
+const log = (line: string) => process.stdout.write(line + '\n');
+
+async function prepareData(): Promise<{ firstProductId: string; importSeconds: number | null }> {
+  const dir = path.join(root, 'bench', 'data', `catalog-${products}`);
+  if (!existsSync(path.join(dir, 'manifest.json'))) {
+    log(`Generating ${products} products into ${path.relative(root, dir)} …`);
+    await generateCatalog(dir, { products, seed: '42' });
+  }
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
+    first_product_id: string;
+  };
+  if (args['skip-import']) return { firstProductId: manifest.first_product_id, importSeconds: null };
+  const deps = await buildDeps(loadConfigFromProcess(), { migrate: true });
+  try {
+    const started = performance.now();
+    await importCatalog(deps, dir, {});
+    const importSeconds = Math.round((performance.now() - started) / 100) / 10;
+    log(`Imported in ${importSeconds} s.`);
+    return { firstProductId: manifest.first_product_id, importSeconds };
+  } finally {
+    await deps.close();
+  }
+}
+
+async function withServer<T>(env: Record<string, string>, work: (base: string) => Promise<T>): Promise<T> {
+  const port = 18_000 + Math.floor(Math.random() * 1000);
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'server.js')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      SECRET_KEY: process.env.SECRET_KEY ?? 'benchmark-secret-key-not-for-production-use-0123456789',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      THROTTLE_ENABLED: 'false',
+      DEMO_DATA: 'false',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error('the server exited during start-up');
+      if (
+        await fetch(`${base}/health/`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      if (i > 600) throw new Error('the server did not become healthy in 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return await work(base);
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigFromProcess();
+  const database = config.databaseUrl ? 'postgres' : 'pglite';
+  const { firstProductId, importSeconds } = await prepareData();
+  if (args.explain) log(await explainWorkload(config, firstProductId));
+
+  log('Building …');
+  if (spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' }).status !== 0) {
+    throw new Error('the build failed');
+  }
+
+  const modes: Record<string, Record<string, Measurement & { share_of_c0: number }>> = {};
+  for (const [mode, cacheEnabled] of [
+    ['cold', 'false'],
+    ['warm', 'true'],
+  ] as const) {
+    modes[mode] = await withServer({ CACHE_ENABLED: cacheEnabled }, async (base) => {
+      const results: Record<string, Measurement & { share_of_c0: number }> = {};
+      for (const { label, path: urlPath } of WORKLOAD) {
+        const m = await measure(base + urlPath(firstProductId), connections, seconds);
+        const c0 = results.C0?.requests_per_second ?? m.requests_per_second;
+        results[label] = { ...m, share_of_c0: Math.round((m.requests_per_second / c0) * 1000) / 10 };
+        log(
+          `${mode.padEnd(5)} ${label}  ${String(m.requests_per_second).padStart(7)} req/s  p50 ${String(m.p50_ms).padStart(4)} ms  ` +
+            `p99 ${String(m.p99_ms).padStart(4)} ms  ${String(results[label].share_of_c0).padStart(5)} % of C0` +
+            (m.errors || m.non_2xx ? `  (${m.errors} errors, ${m.non_2xx} non-2xx)` : ''),
+        );
+      }
+      return results;
+    });
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      memory_gib: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    database,
+    web_concurrency: config.webConcurrency,
+    products,
+    connections,
+    seconds_per_label: seconds,
+    import_seconds: importSeconds,
+    modes,
+  };
+  writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(report, null, 2) + '\n');
+  log('Wrote bench/results.json');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

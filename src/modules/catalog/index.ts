@@ -1,0 +1,14 @@
+import type { AppModule } from '../types.js';
+import { loadDemoCatalog } from './dataset/demo.js';
+import { imageRoutes } from './image-routes.js';
+import { catalogRoutes } from './routes.js';
+
+/** Categories, products, variants and their images; the CSV import and the demo catalog. */
+export const catalog: AppModule = {
+  name: 'catalog',
+  routes: async (app, deps) => {
+    await catalogRoutes(app, deps);
+    await imageRoutes(app, deps);
+  },
+  onStart: loadDemoCatalog,
+};
