@@ -57,6 +57,11 @@ async function prepareData(): Promise<{ firstProductId: string; importSeconds: n
   }
 }
 
+/** Production's default: a process per core when the database and Redis can be shared, else one. */
+const webConcurrency =
+  process.env.WEB_CONCURRENCY ??
+  String(process.env.DATABASE_URL && process.env.REDIS_URL ? cpus().length : 1);
+
 async function withServer<T>(env: Record<string, string>, work: (base: string) => Promise<T>): Promise<T> {
   const port = 18_000 + Math.floor(Math.random() * 1000);
   const child = spawn(process.execPath, [path.join(root, 'dist', 'server.js')], {
@@ -70,6 +75,7 @@ async function withServer<T>(env: Record<string, string>, work: (base: string) =
       THROTTLE_ENABLED: 'false',
       DEMO_DATA: 'false',
       LOG_LEVEL: 'warn',
+      WEB_CONCURRENCY: webConcurrency,
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -137,7 +143,7 @@ async function main(): Promise<void> {
       node: process.version,
     },
     database,
-    web_concurrency: config.webConcurrency,
+    web_concurrency: Number(webConcurrency),
     products,
     connections,
     seconds_per_label: seconds,

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,5 +172,31 @@ describe('CORS', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('closing the app', () => {
+  it('waits for a handler whose client gave up, so its queries still find the database open', async () => {
+    let finished = false;
+    let t: TestApp | undefined;
+    // eslint-disable-next-line @typescript-eslint/require-await
+    const slow = async (app: FastifyInstance) => {
+      app.get('/probe/slow-db/', async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        await t!.deps.db.execute(sql`select 1`);
+        finished = true;
+        return { ok: true };
+      });
+    };
+    t = await createTestApp({ plugins: [slow] });
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const abort = new AbortController();
+    const request = fetch(`${base}/probe/slow-db/`, { signal: abort.signal }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    await request;
+    await t.app.close();
+    expect(finished).toBe(true);
+    await t.close();
   });
 });

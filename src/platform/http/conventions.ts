@@ -37,6 +37,31 @@ export const conventionsPlugin = fp(
       requestContext.run({ requestId: request.id }, done);
     });
 
+    // A handler can outlive its connection (the client gave up): the server then counts the request
+    // as done, and closing would pull the database from under it. Handlers that return a promise are
+    // counted here, and closing waits for them.
+    let running = 0;
+    let onIdle: (() => void) | undefined;
+    app.addHook('onRoute', (route) => {
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, ...args: Parameters<typeof handler>) {
+        const result: unknown = handler.apply(this, args);
+        if (result instanceof Promise) {
+          running++;
+          result
+            .finally(() => {
+              running--;
+              if (running === 0) onIdle?.();
+            })
+            .catch(() => undefined); // the rejection itself is Fastify's to handle
+        }
+        return result;
+      };
+    });
+    app.addHook('onClose', async () => {
+      if (running > 0) await new Promise<void>((resolve) => (onIdle = resolve));
+    });
+
     // Once shutdown begins, requests still in flight end their keep-alive connection, so the
     // server can close without waiting for clients' idle sockets to time out.
     let closing = false;

@@ -101,7 +101,9 @@ export async function importCatalog(
     changed(variants) && 'product_variants',
   ].filter((t): t is string => typeof t === 'string');
   if (analyzed.length > 0) {
-    await deps.db.execute(sql.raw(`ANALYZE ${analyzed.join(', ')}`));
+    // VACUUM as well as ANALYZE: a bulk load leaves the visibility map empty, and without it
+    // counting the list (an index-only scan otherwise) has to read the whole table.
+    await deps.db.execute(sql.raw(`VACUUM (ANALYZE) ${analyzed.join(', ')}`));
     // Cached catalog responses are stale now (this process's cache, or the shared Redis one).
     await deps.responseCache.invalidate(CATALOG_SCOPE);
   }
