@@ -178,17 +178,19 @@ describe('CORS', () => {
 describe('closing the app', () => {
   it('waits for a handler whose client gave up, so its queries still find the database open', async () => {
     let finished = false;
-    let t: TestApp | undefined;
+    // The route is registered while the app is built; it reaches the app once that is done.
+    const built: { app?: TestApp } = {};
     // eslint-disable-next-line @typescript-eslint/require-await
     const slow = async (app: FastifyInstance) => {
       app.get('/probe/slow-db/', async () => {
         await new Promise((r) => setTimeout(r, 300));
-        await t!.deps.db.execute(sql`select 1`);
+        await built.app!.deps.db.execute(sql`select 1`);
         finished = true;
         return { ok: true };
       });
     };
-    t = await createTestApp({ plugins: [slow] });
+    const t = await createTestApp({ plugins: [slow] });
+    built.app = t;
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     const abort = new AbortController();
     const request = fetch(`${base}/probe/slow-db/`, { signal: abort.signal }).catch(() => undefined);
