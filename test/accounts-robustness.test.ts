@@ -1,7 +1,5 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEND_VERIFICATION_EMAIL } from '../src/modules/accounts/registration.js';
 import { passwordResetTokens, refreshTokens, users, type User } from '../src/modules/accounts/schema.js';
@@ -10,7 +8,7 @@ import { jobs, type JobRow } from '../src/platform/jobs/schema.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { settleJobs } from './helpers/jobs.js';
 import { bearer, linkIn, makeUser, PASSWORD, signedInUser, tokensFor } from './helpers/accounts.js';
-import { recipientsOf } from './helpers/smtp.js';
+import { recipientsOf, startSmtpSink, type SmtpSink } from './helpers/smtp.js';
 import { freePort, waitFor } from './helpers/wait.js';
 
 /*
@@ -675,37 +673,6 @@ describe('accounts: concurrent requests', () => {
 // C. SMTP down
 // ---------------------------------------------------------------------------------------------
 
-/** Like helpers/smtp.ts's sink, but on a port chosen beforehand (to "bring SMTP back" on it). */
-async function startSmtpSinkOn(port: number) {
-  const messages: ParsedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          messages.push(mail);
-          callback();
-        },
-        (err: Error) => callback(err),
-      );
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', () => {});
-  return {
-    messages,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('accounts: registration while SMTP is down', () => {
   it('answers 201 at once; the mail job retries with back-off, fails for good, and the counters show it', async () => {
     const port = await freePort(); // nothing listens there
@@ -802,7 +769,7 @@ describe('accounts: registration while SMTP is down', () => {
     const t = await createTestApp({
       env: { EMAIL_URL: `smtp://127.0.0.1:${port}`, JOB_BACKOFF: '300ms', JOB_MAX_RETRIES: '5' },
     });
-    let sink: Awaited<ReturnType<typeof startSmtpSinkOn>> | undefined;
+    let sink: SmtpSink | undefined;
     try {
       const res = await t.app.inject({
         method: 'POST',
@@ -828,7 +795,7 @@ describe('accounts: registration while SMTP is down', () => {
       expect(afterFailure.verificationEmailLastSuccess).toBeNull();
       expect((await verificationJob(t, id))!.lastError).toMatch(/ECONNREFUSED/);
 
-      sink = await startSmtpSinkOn(port);
+      sink = await startSmtpSink(port);
       await waitFor(() => sink!.messages.length >= 1, 15_000, 'the verification e-mail at the sink');
       const [mail] = sink.messages;
       expect(recipientsOf(mail!)).toEqual(['smtp.later@example.com']);

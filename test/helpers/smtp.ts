@@ -24,8 +24,11 @@ export function recipientsOf(mail: ParsedMail): string[] {
   return to.flatMap((group) => group.value.map((a) => (a.address ?? '').toLowerCase()));
 }
 
-/** A real SMTP server on 127.0.0.1 (any port, no auth, no TLS) that keeps every message it is sent. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+/**
+ * A real SMTP server on 127.0.0.1 (no auth, no TLS) that keeps every message it is sent; on any free
+ * port, or on `port` (a test that "brings SMTP back" where the app already points).
+ */
+export async function startSmtpSink(requestedPort = 0): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -44,7 +47,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(requestedPort, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

@@ -5,6 +5,7 @@ import { CATEGORY_SLUG_SEPARATOR, PRODUCT_COLUMNS, PRODUCTS_FILE } from './forma
 import { recordset, type ImportState } from './import-state.js';
 import type { BatchOutcome, Lined, TableLoader } from './pipeline.js';
 import { RowChecker } from './row-checks.js';
+import { upsertColumns } from './upsert-columns.js';
 
 type Column = (typeof PRODUCT_COLUMNS)[number];
 
@@ -37,17 +38,7 @@ const UPSERT_COLUMNS =
 const COMPARED =
   'name, slug, description, short_description, price, compare_price, attributes, is_active, ' +
   'is_digital, weight, dimensions, created_at, updated_at';
-const compared = (alias: string) =>
-  sql.raw(
-    COMPARED.split(', ')
-      .map((c) => `${alias}.${c}`)
-      .join(', '),
-  );
-const assignments = sql.raw(
-  COMPARED.split(', ')
-    .map((c) => `${c} = EXCLUDED.${c}`)
-    .join(', '),
-);
+const columns = upsertColumns(COMPARED);
 
 export interface LinkCounts {
   inserted: number;
@@ -147,14 +138,14 @@ export function productLoader(state: ImportState): TableLoader<Column, ProductRo
       // the batch until the offending row is alone and rejects it with the database's reason.
       const written = await queryRows<{ id: string; sku: string; inserted: boolean }>(
         tx,
-        sql`INSERT INTO products AS t (id, sku, ${sql.raw(COMPARED)})
-            SELECT id, sku, ${compared('x')}
+        sql`INSERT INTO products AS t (id, sku, ${columns.list})
+            SELECT id, sku, ${columns.of('x')}
             FROM ${recordset(
               rows.map(({ row }) => ({ ...row, categoryIds: undefined })),
               UPSERT_COLUMNS,
             )}
-            ON CONFLICT (sku) WHERE deleted_at IS NULL DO UPDATE SET ${assignments}
-            WHERE (${compared('t')}) IS DISTINCT FROM (${compared('EXCLUDED')})
+            ON CONFLICT (sku) WHERE deleted_at IS NULL DO UPDATE SET ${columns.assignments}
+            WHERE (${columns.of('t')}) IS DISTINCT FROM (${columns.of('EXCLUDED')})
             RETURNING t.id::text AS id, t.sku, (t.xmax = 0) AS inserted`,
       );
 

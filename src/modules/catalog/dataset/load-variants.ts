@@ -5,6 +5,7 @@ import { PRODUCTS_FILE, VARIANT_COLUMNS, VARIANTS_FILE } from './format.js';
 import { recordset, type ImportState } from './import-state.js';
 import type { BatchOutcome, Lined, TableLoader } from './pipeline.js';
 import { RowChecker } from './row-checks.js';
+import { upsertColumns } from './upsert-columns.js';
 
 type Column = (typeof VARIANT_COLUMNS)[number];
 
@@ -27,17 +28,7 @@ const UPSERT_COLUMNS =
   'id uuid, product_id uuid, name text, sku text, price numeric(10,2), attributes jsonb, ' +
   'is_active boolean, stock integer, created_at timestamptz';
 const COMPARED = 'product_id, name, price, attributes, is_active, stock, created_at';
-const compared = (alias: string) =>
-  sql.raw(
-    COMPARED.split(', ')
-      .map((c) => `${alias}.${c}`)
-      .join(', '),
-  );
-const assignments = sql.raw(
-  COMPARED.split(', ')
-    .map((c) => `${c} = EXCLUDED.${c}`)
-    .join(', '),
-);
+const columns = upsertColumns(COMPARED);
 
 /**
  * variants.csv, upserted by SKU among live variants. `product_id` names a row of products.csv (or
@@ -123,15 +114,15 @@ export function variantLoader(state: ImportState, now: Date): TableLoader<Column
       if (accepted.length > 0) {
         written = await queryRows<{ inserted: boolean }>(
           tx,
-          sql`INSERT INTO product_variants AS t (id, sku, ${sql.raw(COMPARED)}, updated_at)
-              SELECT id, sku, ${compared('x')}, created_at
+          sql`INSERT INTO product_variants AS t (id, sku, ${columns.list}, updated_at)
+              SELECT id, sku, ${columns.of('x')}, created_at
               FROM ${recordset(
                 accepted.map((row) => ({ ...row, fileProductId: undefined })),
                 UPSERT_COLUMNS,
               )}
-              ON CONFLICT (sku) WHERE deleted_at IS NULL DO UPDATE SET ${assignments},
+              ON CONFLICT (sku) WHERE deleted_at IS NULL DO UPDATE SET ${columns.assignments},
                 updated_at = ${now.toISOString()}::timestamptz
-              WHERE (${compared('t')}) IS DISTINCT FROM (${compared('EXCLUDED')})
+              WHERE (${columns.of('t')}) IS DISTINCT FROM (${columns.of('EXCLUDED')})
               RETURNING (t.xmax = 0) AS inserted`,
         );
       }
