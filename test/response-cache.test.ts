@@ -2,11 +2,12 @@
  * Acceptance for SPEC §8's cache helper: whole responses keyed by URL and audience,
  * `X-Cache: HIT|MISS`, invalidation by scope, ETag / If-None-Match, and the off switch.
  */
+import { Redis } from 'ioredis';
 import type { FastifyPluginAsync, LightMyRequestResponse } from 'fastify';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
-import { MemoryCacheStore } from '../src/platform/cache/store.js';
+import { MemoryCacheStore, RedisCacheStore, type CacheStore } from '../src/platform/cache/store.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 
 interface Probe {
@@ -245,15 +246,11 @@ describe('MemoryCacheStore', () => {
     expect(await store.get('n')).toBe('42');
   });
 
-  it('get and getMany return values in key order, null for missing keys', async () => {
+  it('get returns what set stored, null for a missing key', async () => {
     const store = new MemoryCacheStore();
     await store.set('a', 'alpha', 60);
-    await store.set('b', 'beta', 60);
-    await store.incr('c');
     expect(await store.get('a')).toBe('alpha');
     expect(await store.get('missing')).toBeNull();
-    expect(await store.getMany(['b', 'missing', 'a', 'c'])).toEqual(['beta', null, 'alpha', '1']);
-    expect(await store.getMany([])).toEqual([]);
   });
 
   it('set overwrites and stores are independent', async () => {
@@ -264,5 +261,45 @@ describe('MemoryCacheStore', () => {
     expect(await one.get('k')).toBe('v2');
     expect(await two.get('k')).toBeNull();
     expect(await one.ping()).toBe(true);
+  });
+});
+
+const storeKinds: Array<[string, () => { store: CacheStore; close: () => void }]> = [
+  ['memory', () => ({ store: new MemoryCacheStore(), close: () => undefined })],
+];
+if (process.env.REDIS_URL) {
+  storeKinds.push([
+    'redis',
+    () => {
+      const redis = new Redis(process.env.REDIS_URL!);
+      return {
+        store: new RedisCacheStore(redis, `test:store${process.pid}${Date.now()}:`),
+        close: () => redis.disconnect(),
+      };
+    },
+  ]);
+}
+
+describe.each(storeKinds)('%s store: an entry read through its generation counters', (_kind, make) => {
+  it('reads the counters and the entry they point to together; a bump points elsewhere', async () => {
+    const { store, close } = make();
+    try {
+      const first = await store.getVersioned(['a', 'b'], 'resp:', ':public:/x');
+      expect(first).toEqual({ version: 'a.0,b.0', value: null });
+      await store.set(`resp:${first.version}:public:/x`, 'body-1', 60);
+      expect(await store.getVersioned(['a', 'b'], 'resp:', ':public:/x')).toEqual({
+        version: 'a.0,b.0',
+        value: 'body-1',
+      });
+
+      await store.incr('gen:b');
+      expect(await store.getVersioned(['a', 'b'], 'resp:', ':public:/x')).toEqual({
+        version: 'a.0,b.1',
+        value: null,
+      });
+      expect(await store.getVersioned(['a'], 'resp:', ':public:/x')).toEqual({ version: 'a.0', value: null });
+    } finally {
+      close();
+    }
   });
 });

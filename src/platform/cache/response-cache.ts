@@ -39,23 +39,17 @@ export class ResponseCache {
       reply.header('x-cache', 'MISS');
       return reply.serialize(await compute()) as string;
     }
-    const key = await this.key(request, policy);
-    const hit = key ? await this.safely(() => this.store.get(key)) : null;
-    if (hit) {
+    const suffix = `:${policy.audience}:${request.url}`;
+    const read = await this.safely(() => this.store.getVersioned(policy.scopes, 'resp:', suffix));
+    if (read?.value) {
       reply.header('x-cache', 'HIT');
-      return hit;
+      return read.value;
     }
     const body = reply.serialize(await compute()) as string;
-    if (key) await this.safely(() => this.store.set(key, body, policy.ttlSeconds));
+    if (read)
+      await this.safely(() => this.store.set(`resp:${read.version}${suffix}`, body, policy.ttlSeconds));
     reply.header('x-cache', 'MISS');
     return body;
-  }
-
-  private async key(request: FastifyRequest, policy: CachePolicy): Promise<string | null> {
-    const generations = await this.safely(() => this.store.getMany(policy.scopes.map((s) => `gen:${s}`)));
-    if (!generations) return null;
-    const version = policy.scopes.map((scope, i) => `${scope}.${generations[i] ?? 0}`).join(',');
-    return `resp:${version}:${policy.audience}:${request.url}`;
   }
 
   /** A cache that is down means a miss, never a failed request. */

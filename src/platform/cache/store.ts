@@ -2,10 +2,23 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { pingRedis } from '../redis.js';
 
+export interface VersionedRead {
+  version: string;
+  value: string | null;
+}
+
+const versionOf = (scopes: string[], generations: Array<string | null>) =>
+  scopes.map((scope, i) => `${scope}.${generations[i] ?? 0}`).join(',');
+
 /** A small key-value cache with expiry: memory in one process, Redis across processes and hosts. */
 export interface CacheStore {
   get(key: string): Promise<string | null>;
-  getMany(keys: string[]): Promise<Array<string | null>>;
+  /**
+   * Reads the generation counters `gen:<scope>` and, in the same round trip, the entry they point
+   * to: `<prefix><version><suffix>`, where the version is `scope.generation,…` (0 for a counter
+   * never bumped).
+   */
+  getVersioned(scopes: string[], prefix: string, suffix: string): Promise<VersionedRead>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Adds one and returns the new value; a missing key counts from 0. */
   incr(key: string): Promise<number>;
@@ -19,8 +32,12 @@ export class MemoryCacheStore implements CacheStore {
     return Promise.resolve(this.entries.get(key) ?? null);
   }
 
-  getMany(keys: string[]): Promise<Array<string | null>> {
-    return Promise.resolve(keys.map((key) => this.entries.get(key) ?? null));
+  getVersioned(scopes: string[], prefix: string, suffix: string): Promise<VersionedRead> {
+    const version = versionOf(
+      scopes,
+      scopes.map((scope) => this.entries.get(`gen:${scope}`) ?? null),
+    );
+    return Promise.resolve({ version, value: this.entries.get(`${prefix}${version}${suffix}`) ?? null });
   }
 
   set(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -39,6 +56,20 @@ export class MemoryCacheStore implements CacheStore {
   }
 }
 
+/**
+ * `getVersioned` in one round trip. It reads one key not listed in KEYS (the entry), so it suits a
+ * single Redis, not Redis Cluster. The version format must match `versionOf`.
+ */
+const VERSIONED_GET = `
+local generations = redis.call('MGET', unpack(KEYS))
+local parts = {}
+for i = 1, #KEYS do
+  parts[i] = ARGV[2 + i] .. '.' .. (generations[i] or '0')
+end
+local version = table.concat(parts, ',')
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+`;
+
 export class RedisCacheStore implements CacheStore {
   constructor(
     private readonly redis: Redis,
@@ -49,9 +80,16 @@ export class RedisCacheStore implements CacheStore {
     return this.redis.get(this.prefix + key);
   }
 
-  async getMany(keys: string[]): Promise<Array<string | null>> {
-    if (keys.length === 0) return [];
-    return this.redis.mget(keys.map((key) => this.prefix + key));
+  async getVersioned(scopes: string[], prefix: string, suffix: string): Promise<VersionedRead> {
+    const [version, value] = (await this.redis.eval(
+      VERSIONED_GET,
+      scopes.length,
+      ...scopes.map((scope) => `${this.prefix}gen:${scope}`),
+      this.prefix + prefix,
+      suffix,
+      ...scopes,
+    )) as [string, string | null];
+    return { version, value };
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
