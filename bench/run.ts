@@ -5,6 +5,7 @@
  * prints the table and writes bench/results.json.
  *
  *   npm run bench -- [--products 100000] [--seconds 10] [--connections 32] [--explain] [--skip-import]
+ *                    [--modes cold,warm]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     explain: { type: 'boolean', default: false },
     'skip-import': { type: 'boolean', default: false },
+    modes: { type: 'string', default: 'cold,warm' },
   },
 });
 const products = Number(args.products);
@@ -114,10 +116,12 @@ async function main(): Promise<void> {
   }
 
   const modes: Record<string, Record<string, Measurement & { share_of_c0: number }>> = {};
+  const wanted = new Set(args.modes.split(','));
   for (const [mode, cacheEnabled] of [
     ['cold', 'false'],
     ['warm', 'true'],
   ] as const) {
+    if (!wanted.has(mode)) continue;
     modes[mode] = await withServer({ CACHE_ENABLED: cacheEnabled }, async (base) => {
       const results: Record<string, Measurement & { share_of_c0: number }> = {};
       for (const { label, path: urlPath } of WORKLOAD) {

@@ -70,25 +70,31 @@ local version = table.concat(parts, ',')
 return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
 `;
 
+type RedisWithVersionedGet = Redis & {
+  nexusVersionedGet(...args: Array<string | number>): Promise<[string, string | null]>;
+};
+
 export class RedisCacheStore implements CacheStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    // ioredis sends the script by its SHA (EVALSHA) and loads it again after a Redis restart.
+    if (!('nexusVersionedGet' in redis)) redis.defineCommand('nexusVersionedGet', { lua: VERSIONED_GET });
+  }
 
   get(key: string): Promise<string | null> {
     return this.redis.get(this.prefix + key);
   }
 
   async getVersioned(scopes: string[], prefix: string, suffix: string): Promise<VersionedRead> {
-    const [version, value] = (await this.redis.eval(
-      VERSIONED_GET,
+    const [version, value] = await (this.redis as RedisWithVersionedGet).nexusVersionedGet(
       scopes.length,
       ...scopes.map((scope) => `${this.prefix}gen:${scope}`),
       this.prefix + prefix,
       suffix,
       ...scopes,
-    )) as [string, string | null];
+    );
     return { version, value };
   }
 
