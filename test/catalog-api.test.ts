@@ -169,6 +169,8 @@ beforeAll(async () => {
   t = await createTestApp({
     env: { JWT_ACCESS_TTL: '1h', DEMO_DATA: 'false' },
     onQuery: (q) => void queries.push(q),
+    // No job poller: its queries would land in the counts of the query-count test.
+    runJobs: false,
   });
   const db = t.deps.db;
 
