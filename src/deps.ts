@@ -13,7 +13,7 @@ import { EagerJobQueue } from './platform/jobs/eager.js';
 import type { JobQueue } from './platform/jobs/queue.js';
 import { JobRegistry, type JobDefinition } from './platform/jobs/registry.js';
 import { createMailer, type Mailer } from './platform/mail/mailer.js';
-import { createRedis } from './platform/redis.js';
+import { closeRedis, createRedis } from './platform/redis.js';
 
 /** Everything the application needs from the outside world, built once per process and passed in. */
 export interface Deps {
@@ -106,7 +106,7 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
     async close() {
       await jobs.stop();
       mailer.close();
-      redis?.disconnect();
+      if (redis) await closeRedis(redis);
       await database.close();
     },
   };

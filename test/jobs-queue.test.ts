@@ -115,3 +115,24 @@ describe.skipIf(!redisServerAvailable)('jobs on BullMQ (needs redis-server)', ()
     expect(out.text()).toMatch(/^Discarded \d+ jobs? not yet run\.$/);
   });
 });
+
+describe.skipIf(!process.env.REDIS_URL && !redisServerAvailable)(
+  'closing a queue-mode app right after it starts (needs Redis)',
+  () => {
+    // A worker closed while still connecting left commands behind that failed unhandled; Vitest fails
+    // the whole run on an unhandled rejection, so opening and closing is the test.
+    it('leaves no Redis command behind', async () => {
+      const own = process.env.REDIS_URL ? undefined : await PrivateRedis.start();
+      try {
+        for (let i = 0; i < 15; i++) {
+          const t = await createTestApp({
+            env: { REDIS_URL: own?.url ?? process.env.REDIS_URL, JOBS_EAGER: 'false' },
+          });
+          await t.close();
+        }
+      } finally {
+        await own?.stop();
+      }
+    }, 60_000);
+  },
+);

@@ -34,3 +34,17 @@ export async function pingRedis(redis: Redis, ms = 1000): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Closes a connection gracefully: QUIT lets the replies still under way arrive (a bare disconnect
+ * rejects them, and a caller that fired and forgot gets an unhandled rejection). Falls back to
+ * disconnecting when Redis does not answer in time.
+ */
+export async function closeRedis(redis: Redis, ms = 1000): Promise<void> {
+  if (redis.status === 'end') return;
+  try {
+    await withTimeout(redis.quit(), ms, 'redis quit');
+  } catch {
+    redis.disconnect();
+  }
+}

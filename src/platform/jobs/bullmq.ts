@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { transaction } from '../db/transaction.js';
-import { createRedis, pingRedis, withTimeout } from '../redis.js';
+import { closeRedis, createRedis, pingRedis, withTimeout } from '../redis.js';
 import { JobQueue, type JobQueueOptions } from './queue.js';
 import type { JobRegistry } from './registry.js';
 import { lockForDispatch, markQueued, startAttempt } from './store.js';
@@ -121,7 +121,7 @@ export class BullmqJobQueue<TDeps> extends JobQueue<TDeps> {
       return { answer, connected };
     } finally {
       await events.close();
-      connection.disconnect();
+      await closeRedis(connection);
     }
   }
 
@@ -132,10 +132,14 @@ export class BullmqJobQueue<TDeps> extends JobQueue<TDeps> {
 
   override async stop(): Promise<void> {
     await super.stop();
-    await this.worker?.close();
+    if (this.worker) {
+      // A worker closed while it is still connecting leaves commands behind that fail unhandled.
+      await withTimeout(this.worker.waitUntilReady(), 2000, 'worker start').catch(() => undefined);
+      await this.worker.close();
+    }
     await this.queue.close();
-    this.producer.disconnect();
-    this.workerConnection?.disconnect();
+    await closeRedis(this.producer);
+    if (this.workerConnection) await closeRedis(this.workerConnection);
   }
 
   private async process(job: Job<QueuedJobData>): Promise<WorkerAnswer | undefined> {
