@@ -134,7 +134,13 @@ async function checkParent(
   }
 }
 
-const slugTaken = () => badRequest({ slug: ['category with this slug already exists.'] });
+/** A taken slug as the 400 on `slug` it is; anything else as it was. */
+function slugTakenToFieldError(err: unknown): never {
+  if (uniqueViolation(err) === 'categories_slug_key') {
+    throw badRequest({ slug: ['category with this slug already exists.'] });
+  }
+  throw err;
+}
 
 export async function createCategory(deps: Deps, input: CategoryInput & { name: string }): Promise<Category> {
   const slug = input.slug ?? slugify(input.name);
@@ -156,8 +162,7 @@ export async function createCategory(deps: Deps, input: CategoryInput & { name: 
       return row!;
     });
   } catch (err) {
-    if (uniqueViolation(err) === 'categories_slug_key') throw slugTaken();
-    throw err;
+    return slugTakenToFieldError(err);
   }
 }
 
@@ -185,8 +190,7 @@ export async function updateCategory(
       return row!;
     });
   } catch (err) {
-    if (uniqueViolation(err) === 'categories_slug_key') throw slugTaken();
-    throw err;
+    return slugTakenToFieldError(err);
   }
 }
 
