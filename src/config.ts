@@ -19,6 +19,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Distinct parameterised statements each PostgreSQL connection keeps prepared. */
+  databasePreparedStatements: number;
   redisUrl: string | undefined;
   redisPrefix: string;
   secretKey: string;
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: r.str('HOST', '127.0.0.1'),
     dataDir,
     databaseUrl,
+    databasePreparedStatements: r.int('DATABASE_PREPARED_STATEMENTS', 500, 0, 100_000),
     redisUrl,
     redisPrefix: r.str('REDIS_PREFIX', 'nexus:'),
     secretKey,

@@ -58,6 +58,7 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
   const log = options.log ?? createLogger(config);
   const database = await openDatabase({
     url: config.databaseUrl,
+    preparedStatements: config.databasePreparedStatements,
     pgliteDir:
       options.pgliteDir === null ? undefined : (options.pgliteDir ?? path.join(config.dataDir, 'pglite')),
     onQuery: options.onQuery,

@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { StatementNames } from './prepared-statements.js';
 
 /** The one database type services see, whichever driver is underneath. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -33,6 +34,8 @@ export interface OpenDatabaseOptions {
   /** PGlite data directory; in memory when absent. */
   pgliteDir?: string | undefined;
   poolSize?: number;
+  /** Distinct parameterised statements each connection prepares (PostgreSQL only); 0 for none. */
+  preparedStatements?: number;
   /** Sees every SQL statement: tests count queries with it. */
   onQuery?: (query: string, params: unknown[]) => void;
 }
@@ -56,6 +59,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
+    const names = new StatementNames(options.preparedStatements ?? 0);
+    pool.on('connect', (client) => names.nameQueriesOf(client));
     const db = drizzlePg({ client: pool, logger }) as unknown as Db;
     return {
       kind: 'postgres',
