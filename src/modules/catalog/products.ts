@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
 import type { Executor } from '../../platform/db/client.js';
@@ -15,23 +15,17 @@ import {
 } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { CATALOG_SCOPE } from './cache.js';
-import { categoryView, subtreeIds } from './categories.js';
-import { imageView } from './image-view.js';
+import { subtreeIds } from './categories.js';
+import { mediaUrl } from './image-view.js';
 import {
   categories,
   productCategories,
-  productImages,
+  productCounts,
   products,
-  variants,
   type Product,
   type Variant,
 } from './schema.js';
 import { slugify, UUID_PATTERN } from './slugs.js';
-
-/** The five searched fields joined as the trigram index `products_search_trgm` has them. */
-const searchText = sql`(${products.name} || ' ' || ${products.slug} || ' ' || ${products.description} || ' ' || ${products.shortDescription} || ' ' || ${products.sku})`;
-
-const liveVariant = and(eq(variants.isActive, true), isNull(variants.deletedAt));
 
 /**
  * A product is in stock when one of its active variants has stock. Written with explicit table
@@ -62,9 +56,7 @@ export function productListSpec(staff: boolean): ListSpec {
       ),
       category: textFilter(
         'Category slug; products of its sub-categories included.',
-        (slug) =>
-          sql`EXISTS (SELECT 1 FROM product_categories pc WHERE pc.product_id = "products"."id"
-            AND pc.category_id IN ${subtreeIds(slug, !staff)})`,
+        (slug) => sql`${products.categoryIds} && ARRAY${subtreeIds(slug, !staff)}::uuid[]`,
       ),
       is_digital: booleanFilter('Digital (true) or physical (false) products.', (v) =>
         eq(products.isDigital, v),
@@ -83,7 +75,7 @@ export function productListSpec(staff: boolean): ListSpec {
         apply: attributeCondition,
       },
     },
-    searchFields: [searchText],
+    searchFields: [{ lowercased: products.searchDocument }],
     ordering: {
       price: products.price,
       created_at: products.createdAt,
@@ -127,10 +119,24 @@ function includeDeletedParam(query: Record<string, unknown>): boolean {
   return parsed.value;
 }
 
+/** The product_counts row that holds the unfiltered list's count for this audience. */
+function countedAudience(staff: boolean, includeDeleted: boolean): string {
+  if (!staff) return 'public';
+  return includeDeleted ? 'all' : 'live';
+}
+
 export function listProducts(deps: Deps, request: FastifyRequest, staff: boolean) {
   const includeDeleted = staff && includeDeletedParam(request.query as Record<string, unknown>);
   return listPage(request, productListSpec(staff), async (q) => {
     const where = and(visibility(staff, includeDeleted), q.where);
+    // Unfiltered, the count is kept by triggers; filtered, it is counted.
+    const countQuery =
+      q.where === undefined
+        ? deps.db
+            .select({ count: productCounts.count })
+            .from(productCounts)
+            .where(eq(productCounts.audience, countedAudience(staff, includeDeleted)))
+        : deps.db.select({ count: countAll }).from(products).where(where);
     const [rows, [total]] = await Promise.all([
       deps.db
         .select(productListItem)
@@ -139,7 +145,7 @@ export function listProducts(deps: Deps, request: FastifyRequest, staff: boolean
         .orderBy(...q.orderBy)
         .limit(q.limit)
         .offset(q.offset),
-      deps.db.select({ count: countAll }).from(products).where(where),
+      countQuery,
     ]);
     return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), count: total!.count };
   });
@@ -152,13 +158,10 @@ export async function findProduct(
   staff: boolean,
   { live = false }: { live?: boolean } = {},
 ): Promise<Product> {
-  const key = UUID_PATTERN.test(idOrSlug)
-    ? eq(products.id, idOrSlug.toLowerCase())
-    : and(eq(products.slug, idOrSlug), isNull(products.deletedAt));
   const [row] = await executor
     .select()
     .from(products)
-    .where(and(key, visibility(staff, !live)));
+    .where(and(productKey(idOrSlug), visibility(staff, !live)));
   if (!row) throw notFound();
   return row;
 }
@@ -178,52 +181,152 @@ export function variantView(v: Variant, staff: boolean) {
   };
 }
 
+/** `key` of a product: its id, or the slug of a live one. */
+function productKey(idOrSlug: string): SQL | undefined {
+  return UUID_PATTERN.test(idOrSlug)
+    ? eq(products.id, idOrSlug.toLowerCase())
+    : and(eq(products.slug, idOrSlug), isNull(products.deletedAt));
+}
+
+interface CategoryJson {
+  id: string;
+  name: string;
+  slug: string;
+  description: string;
+  parent_id: string | null;
+  is_active: boolean;
+  created_at: string;
+}
+
+interface VariantJson {
+  id: string;
+  product_id: string;
+  name: string;
+  sku: string;
+  price: string;
+  attributes: Record<string, unknown>;
+  is_active: boolean;
+  stock: number;
+  low_stock_threshold: number;
+  created_at: string;
+}
+
+interface ImageJson {
+  id: string;
+  file: string;
+  thumbnail: string;
+  alt_text: string;
+  width: number;
+  height: number;
+  position: number;
+  created_at: string;
+}
+
+/** JSON timestamps come as PostgreSQL writes them; the API writes ISO 8601 in UTC, as elsewhere. */
+const isoTime = (value: string) => new Date(value).toISOString();
+
 /**
- * Every field, with nested categories, variants and images: four queries whatever the number of
- * variants (the product, then the three collections at once).
+ * The nested collections of the product row, as JSON arrays built by sub-selects of the same
+ * statement; money stays text so it is never a float.
+ */
+function detailCollections(staff: boolean) {
+  return {
+    categories: sql<CategoryJson[]>`(SELECT coalesce(json_agg(json_build_object(
+        'id', c.id, 'name', c.name, 'slug', c.slug, 'description', c.description,
+        'parent_id', c.parent_id, 'is_active', c.is_active, 'created_at', c.created_at) ORDER BY c.name), '[]')
+      FROM categories c JOIN product_categories pc ON pc.category_id = c.id
+      WHERE pc.product_id = "products"."id" ${staff ? sql`` : sql`AND c.is_active`})`,
+    variants: sql<VariantJson[]>`(SELECT coalesce(json_agg(json_build_object(
+        'id', v.id, 'product_id', v.product_id, 'name', v.name, 'sku', v.sku, 'price', v.price::text,
+        'attributes', v.attributes, 'is_active', v.is_active, 'stock', v.stock,
+        'low_stock_threshold', v.low_stock_threshold, 'created_at', v.created_at) ORDER BY v.created_at, v.sku), '[]')
+      FROM product_variants v
+      WHERE v.product_id = "products"."id" AND v.deleted_at IS NULL ${staff ? sql`` : sql`AND v.is_active`})`,
+    images: sql<ImageJson[]>`(SELECT coalesce(json_agg(json_build_object(
+        'id', i.id, 'file', i.file, 'thumbnail', i.thumbnail, 'alt_text', i.alt_text, 'width', i.width,
+        'height', i.height, 'position', i.position, 'created_at', i.created_at) ORDER BY i.position), '[]')
+      FROM product_images i WHERE i.product_id = "products"."id")`,
+  };
+}
+
+/**
+ * Every field, with nested categories, variants and images: one statement whatever the number of
+ * variants (with the same text for every product, so PostgreSQL plans it once per connection).
  */
 export async function productDetail(deps: Deps, idOrSlug: string, staff: boolean) {
-  const product = await findProduct(deps.db, idOrSlug, staff);
-  const [cats, vars, images] = await Promise.all([
-    deps.db
-      .select()
-      .from(categories)
-      .innerJoin(productCategories, eq(productCategories.categoryId, categories.id))
-      .where(eq(productCategories.productId, product.id))
-      .orderBy(asc(categories.name)),
-    deps.db
-      .select()
-      .from(variants)
-      .where(and(eq(variants.productId, product.id), staff ? isNull(variants.deletedAt) : liveVariant))
-      .orderBy(asc(variants.createdAt), asc(variants.sku)),
-    deps.db
-      .select()
-      .from(productImages)
-      .where(eq(productImages.productId, product.id))
-      .orderBy(asc(productImages.position)),
-  ]);
-  const shownCategories = cats.map((c) => c.categories).filter((c) => staff || c.isActive);
+  const [row] = await deps.db
+    .select({
+      id: products.id,
+      name: products.name,
+      slug: products.slug,
+      description: products.description,
+      shortDescription: products.shortDescription,
+      sku: products.sku,
+      price: products.price,
+      comparePrice: products.comparePrice,
+      attributes: products.attributes,
+      isActive: products.isActive,
+      isDigital: products.isDigital,
+      weight: products.weight,
+      dimensions: products.dimensions,
+      createdAt: products.createdAt,
+      updatedAt: products.updatedAt,
+      deletedAt: products.deletedAt,
+      ...detailCollections(staff),
+    })
+    .from(products)
+    .where(and(productKey(idOrSlug), visibility(staff, true)));
+  if (!row) throw notFound();
   return {
-    id: product.id,
-    name: product.name,
-    slug: product.slug,
-    description: product.description,
-    short_description: product.shortDescription,
-    sku: product.sku,
-    price: product.price,
-    compare_price: product.comparePrice,
-    categories: shownCategories.map(categoryView),
-    attributes: product.attributes,
-    is_active: product.isActive,
-    is_digital: product.isDigital,
-    in_stock: vars.some((v) => v.isActive && v.deletedAt === null && v.stock > 0),
-    weight: product.weight,
-    dimensions: product.dimensions,
-    variants: vars.map((v) => variantView(v, staff)),
-    images: images.map((image) => imageView(deps, image)),
-    created_at: product.createdAt.toISOString(),
-    updated_at: product.updatedAt.toISOString(),
-    ...(staff ? { deleted_at: product.deletedAt?.toISOString() ?? null } : {}),
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    description: row.description,
+    short_description: row.shortDescription,
+    sku: row.sku,
+    price: row.price,
+    compare_price: row.comparePrice,
+    categories: row.categories.map((c) => ({
+      id: c.id,
+      name: c.name,
+      slug: c.slug,
+      description: c.description,
+      parent: c.parent_id,
+      is_active: c.is_active,
+      created_at: isoTime(c.created_at),
+    })),
+    attributes: row.attributes,
+    is_active: row.isActive,
+    is_digital: row.isDigital,
+    in_stock: row.variants.some((v) => v.is_active && v.stock > 0),
+    weight: row.weight,
+    dimensions: row.dimensions,
+    variants: row.variants.map((v) => ({
+      id: v.id,
+      product: v.product_id,
+      name: v.name,
+      sku: v.sku,
+      price: v.price,
+      attributes: v.attributes,
+      is_active: v.is_active,
+      in_stock: v.is_active && v.stock > 0,
+      ...(staff ? { stock: v.stock, low_stock_threshold: v.low_stock_threshold } : {}),
+      created_at: isoTime(v.created_at),
+    })),
+    images: row.images.map((i) => ({
+      id: i.id,
+      product: row.id,
+      image: mediaUrl(deps, row.id, i.file),
+      thumbnail: mediaUrl(deps, row.id, i.thumbnail),
+      alt_text: i.alt_text,
+      width: i.width,
+      height: i.height,
+      position: i.position,
+      created_at: isoTime(i.created_at),
+    })),
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    ...(staff ? { deleted_at: row.deletedAt?.toISOString() ?? null } : {}),
   };
 }
 

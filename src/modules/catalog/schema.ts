@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   index,
@@ -54,6 +55,26 @@ export const products = pgTable(
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
     /** Soft delete: hidden everywhere but staff lists with `include_deleted`; orders keep pointing here. */
     deletedAt: timestamptz('deleted_at'),
+    /**
+     * The five searched fields, joined by spaces and lower-cased once on write: a search term has
+     * no spaces, so it occurs in one of the fields exactly when it occurs here, and `LIKE` on
+     * lower-cased text is what `ILIKE` does, without lower-casing every candidate row per query.
+     */
+    searchDocument: text('search_document')
+      .notNull()
+      .generatedAlwaysAs(
+        (): SQL =>
+          sql`lower(name || ' ' || slug || ' ' || description || ' ' || short_description || ' ' || sku)`,
+      ),
+    /**
+     * The product's categories, kept equal to its product_categories rows by triggers (migration
+     * 0003), so the category filter is one GIN lookup that combines with the price index instead
+     * of a join with every link row.
+     */
+    categoryIds: uuid('category_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'`),
   },
   (t) => [
     // Uniqueness ignores deleted rows, so a slug or SKU can be used again after a delete.
@@ -78,15 +99,22 @@ export const products = pgTable(
       .on(t.name, t.id)
       .where(sql`deleted_at IS NULL AND is_active`),
     index('products_attributes_gin').using('gin', t.attributes.op('jsonb_path_ops')),
-    // One trigram index over the five searched fields joined by spaces: a search term has no
-    // spaces, so it matches the joined text exactly when it matches one of the fields.
-    index('products_search_trgm').using(
-      'gin',
-      sql`(${t.name} || ' ' || ${t.slug} || ' ' || ${t.description} || ' ' || ${t.shortDescription} || ' ' || ${t.sku}) gin_trgm_ops`,
-    ),
+    index('products_search_document_trgm').using('gin', t.searchDocument.op('gin_trgm_ops')),
+    index('products_category_ids_gin').using('gin', t.categoryIds),
     check('products_price_positive', sql`${t.price} >= 0`),
   ],
 );
+
+/**
+ * How many products each list shows unfiltered (`public`: live and active; `live`: not deleted;
+ * `all`), kept exact by statement triggers on products (migration 0003): an unfiltered list
+ * reads its count here instead of counting every row on each request. Only writes that change a
+ * product's visibility touch these rows.
+ */
+export const productCounts = pgTable('product_counts', {
+  audience: text('audience').primaryKey(),
+  count: bigint('count', { mode: 'number' }).notNull(),
+});
 
 export const productCategories = pgTable(
   'product_categories',

@@ -13,13 +13,20 @@ export interface ListSpec {
     { description: string; apply: (key: string, value: string) => SQL | undefined }
   >;
   /** Every search term must occur (case-insensitively) in at least one of these. */
-  searchFields?: Array<AnyColumn | SQL>;
+  searchFields?: SearchField[];
   ordering?: Record<string, AnyColumn | SQL>;
   /** e.g. `-created_at`. */
   defaultOrdering?: string;
   /** The unique column that breaks ties, so pages never overlap or skip. */
   tieBreaker: AnyColumn;
 }
+
+/**
+ * A searched column or expression, matched with ILIKE; or `{ lowercased }`, one that already holds
+ * lower-cased text, matched with LIKE against the lower-cased term: the same answer (it is how
+ * PostgreSQL runs ILIKE) without lower-casing every candidate row.
+ */
+export type SearchField = AnyColumn | SQL | { lowercased: AnyColumn | SQL };
 
 export interface ListQuery extends PageRequest {
   where: SQL | undefined;
@@ -31,12 +38,17 @@ const MAX_SEARCH_TERMS = 10;
 /** Escapes LIKE's wildcards so a term matches literally. */
 const likeLiteral = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function searchCondition(fields: Array<AnyColumn | SQL>, raw: string): SQL | undefined {
+function contains(field: SearchField, term: string): SQL {
+  const pattern = `%${likeLiteral(term)}%`;
+  return 'lowercased' in field ? sql`${field.lowercased} LIKE lower(${pattern})` : ilike(field, pattern);
+}
+
+function searchCondition(fields: SearchField[], raw: string): SQL | undefined {
   const terms = raw
     .split(/[\s,]+/)
     .filter(Boolean)
     .slice(0, MAX_SEARCH_TERMS);
-  const perTerm = terms.map((term) => or(...fields.map((field) => ilike(field, `%${likeLiteral(term)}%`))));
+  const perTerm = terms.map((term) => or(...fields.map((field) => contains(field, term))));
   return perTerm.length > 0 ? and(...perTerm) : undefined;
 }
 

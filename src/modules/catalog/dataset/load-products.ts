@@ -32,12 +32,17 @@ interface ProductRow {
 const UPSERT_COLUMNS =
   'id uuid, name text, slug text, sku text, description text, short_description text, ' +
   'price numeric(10,2), compare_price numeric(10,2), attributes jsonb, is_active boolean, ' +
-  'is_digital boolean, weight numeric(6,2), dimensions jsonb, created_at timestamptz, updated_at timestamptz';
+  'is_digital boolean, weight numeric(6,2), dimensions jsonb, created_at timestamptz, updated_at timestamptz, ' +
+  'category_ids uuid[]';
 
-/** Columns the file sets: an update happens only when one of them differs. */
+/**
+ * Columns the file sets: an update happens only when one of them differs. `category_ids` is
+ * written here, sorted as the link triggers sort it, so that inserting the links finds every
+ * product's array already right instead of rewriting each product row a second time.
+ */
 const COMPARED =
   'name, slug, description, short_description, price, compare_price, attributes, is_active, ' +
-  'is_digital, weight, dimensions, created_at, updated_at';
+  'is_digital, weight, dimensions, created_at, updated_at, category_ids';
 const columns = upsertColumns(COMPARED);
 
 export interface LinkCounts {
@@ -141,7 +146,11 @@ export function productLoader(state: ImportState): TableLoader<Column, ProductRo
         sql`INSERT INTO products AS t (id, sku, ${columns.list})
             SELECT id, sku, ${columns.of('x')}
             FROM ${recordset(
-              rows.map(({ row }) => ({ ...row, categoryIds: undefined })),
+              rows.map(({ row }) => ({
+                ...row,
+                categoryIds: undefined,
+                category_ids: [...row.categoryIds].sort(),
+              })),
               UPSERT_COLUMNS,
             )}
             ON CONFLICT (sku) WHERE deleted_at IS NULL DO UPDATE SET ${columns.assignments}
