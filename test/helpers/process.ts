@@ -17,6 +17,8 @@ export function run(
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A group of its own, so `killGroup` also reaches what it started (npm's child, say).
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -39,4 +41,13 @@ export async function waitForHttp(url: string, timeoutMs: number, proc: RunningP
     timeoutMs,
     `${url} to answer`,
   );
+}
+
+/** SIGKILLs the process and everything in its group, if any of it is still running. */
+export function killGroup(proc: RunningProcess): void {
+  try {
+    process.kill(-proc.child.pid!, 'SIGKILL');
+  } catch {
+    // the whole group has exited already
+  }
 }
