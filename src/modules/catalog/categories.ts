@@ -89,13 +89,22 @@ export async function findCategory(deps: Deps, idOrSlug: string, staff: boolean)
 }
 
 /** Ids of the category with this slug and of every category below it; `activeOnly` as the public sees them. */
-export function subtreeIds(slug: string, activeOnly: boolean) {
+/** Ids of the category with this slug and of every category below it; `activeOnly` stops at inactive ones. */
+export async function categorySubtree(
+  executor: Executor,
+  slug: string,
+  activeOnly: boolean,
+): Promise<string[]> {
   const active = activeOnly ? sql`AND c.is_active` : sql``;
-  return sql`(WITH RECURSIVE tree AS (
-      SELECT c.id FROM categories c WHERE c.slug = ${slug} ${active}
-      UNION ALL
-      SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id ${active}
-    ) SELECT tree.id FROM tree)`;
+  const rows = await queryRows<{ id: string }>(
+    executor,
+    sql`WITH RECURSIVE tree AS (
+          SELECT c.id FROM categories c WHERE c.slug = ${slug} ${active}
+          UNION ALL
+          SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id ${active}
+        ) SELECT tree.id::text AS id FROM tree ORDER BY tree.id`,
+  );
+  return rows.map((r) => r.id);
 }
 
 export interface CategoryInput {

@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
-import type { Executor } from '../../platform/db/client.js';
+import type { Db, Executor } from '../../platform/db/client.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { transaction, type Tx } from '../../platform/db/transaction.js';
 import { parseDecimal } from '../../platform/decimal.js';
@@ -15,7 +15,7 @@ import {
 } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { CATALOG_SCOPE } from './cache.js';
-import { subtreeIds } from './categories.js';
+import { categorySubtree } from './categories.js';
 import { mediaUrl } from './image-view.js';
 import {
   categories,
@@ -43,7 +43,23 @@ function attributeCondition(key: string, value: string): SQL | undefined {
   return or(...candidates.map((v) => sql`${products.attributes} @> ${JSON.stringify({ [key]: v })}::jsonb`));
 }
 
-export function productListSpec(staff: boolean): ListSpec {
+/**
+ * Products linked to one of these categories. The ids are written into the statement as a
+ * constant, not bound: PostgreSQL then estimates from the array statistics how many products
+ * match and, ordering by price, walks the price index instead of gathering every match first.
+ * Each category so gets a prepared statement of its own; there are few categories.
+ */
+function inCategories(ids: string[]): SQL {
+  if (ids.length === 0) return sql`false`;
+  if (!ids.every((id) => UUID_PATTERN.test(id))) throw new Error('category ids must be UUIDs');
+  return sql`${products.categoryIds} && ${sql.raw(`'{${ids.join(',')}}'::uuid[]`)}`;
+}
+
+/**
+ * The product list's filters, search and ordering. `subtrees` holds the ids below each `category`
+ * slug the request names, read beforehand (`categorySubtrees`).
+ */
+export function productListSpec(staff: boolean, subtrees = new Map<string, string[]>()): ListSpec {
   return {
     filters: {
       min_price: decimalFilter('Price at least this.', (v) => gte(products.price, v)),
@@ -54,9 +70,8 @@ export function productListSpec(staff: boolean): ListSpec {
       created_before: dateTimeFilter('Created at or before this time (ISO 8601).', (v) =>
         lte(products.createdAt, v),
       ),
-      category: textFilter(
-        'Category slug; products of its sub-categories included.',
-        (slug) => sql`${products.categoryIds} && ARRAY${subtreeIds(slug, !staff)}::uuid[]`,
+      category: textFilter('Category slug; products of its sub-categories included.', (slug) =>
+        inCategories(subtrees.get(slug) ?? []),
       ),
       is_digital: booleanFilter('Digital (true) or physical (false) products.', (v) =>
         eq(products.isDigital, v),
@@ -125,9 +140,20 @@ function countedAudience(staff: boolean, includeDeleted: boolean): string {
   return includeDeleted ? 'all' : 'live';
 }
 
-export function listProducts(deps: Deps, request: FastifyRequest, staff: boolean) {
-  const includeDeleted = staff && includeDeletedParam(request.query as Record<string, unknown>);
-  return listPage(request, productListSpec(staff), async (q) => {
+/** The sub-trees the `category` parameter names: none when it is absent or malformed (then a 400). */
+async function categorySubtrees(deps: Deps, query: Record<string, unknown>, staff: boolean) {
+  const subtrees = new Map<string, string[]>();
+  const slug = query.category;
+  if (typeof slug === 'string' && slug !== '')
+    subtrees.set(slug, await categorySubtree(deps.db, slug, !staff));
+  return subtrees;
+}
+
+export async function listProducts(deps: Deps, request: FastifyRequest, staff: boolean) {
+  const query = request.query as Record<string, unknown>;
+  const includeDeleted = staff && includeDeletedParam(query);
+  const subtrees = await categorySubtrees(deps, query, staff);
+  return listPage(request, productListSpec(staff, subtrees), async (q) => {
     const where = and(visibility(staff, includeDeleted), q.where);
     // Unfiltered, the count is kept by triggers; filtered, it is counted.
     const countQuery =
@@ -249,12 +275,13 @@ function detailCollections(staff: boolean) {
   };
 }
 
-/**
- * Every field, with nested categories, variants and images: one statement whatever the number of
- * variants (with the same text for every product, so PostgreSQL plans it once per connection).
- */
-export async function productDetail(deps: Deps, idOrSlug: string, staff: boolean) {
-  const [row] = await deps.db
+/** The detail statement for one audience, looking the product up by id or by slug (`key`). */
+function buildDetailQuery(db: Db, staff: boolean, by: 'id' | 'slug') {
+  const key =
+    by === 'id'
+      ? eq(products.id, sql.placeholder('key'))
+      : and(eq(products.slug, sql.placeholder('key')), isNull(products.deletedAt));
+  return db
     .select({
       id: products.id,
       name: products.name,
@@ -275,7 +302,32 @@ export async function productDetail(deps: Deps, idOrSlug: string, staff: boolean
       ...detailCollections(staff),
     })
     .from(products)
-    .where(and(productKey(idOrSlug), visibility(staff, true)));
+    .where(and(key, visibility(staff, true)))
+    .prepare(`product_detail_${staff ? 'staff' : 'public'}_by_${by}`);
+}
+
+/** Built once per database and kind: the detail is the hottest read, and building SQL costs CPU. */
+type DetailQuery = ReturnType<typeof buildDetailQuery>;
+const detailQueries = new WeakMap<Db, Map<string, DetailQuery>>();
+
+function detailQuery(db: Db, staff: boolean, by: 'id' | 'slug') {
+  let built = detailQueries.get(db);
+  if (!built) detailQueries.set(db, (built = new Map<string, DetailQuery>()));
+  const kind = `${staff}:${by}`;
+  let query = built.get(kind);
+  if (!query) built.set(kind, (query = buildDetailQuery(db, staff, by)));
+  return query;
+}
+
+/**
+ * Every field, with nested categories, variants and images: one statement whatever the number of
+ * variants, prepared once per connection.
+ */
+export async function productDetail(deps: Deps, idOrSlug: string, staff: boolean) {
+  const byId = UUID_PATTERN.test(idOrSlug);
+  const [row] = await detailQuery(deps.db, staff, byId ? 'id' : 'slug').execute({
+    key: byId ? idOrSlug.toLowerCase() : idOrSlug,
+  });
   if (!row) throw notFound();
   return {
     id: row.id,
