@@ -2,6 +2,7 @@
  * Acceptance for SPEC §8's cache helper: whole responses keyed by URL and audience,
  * `X-Cache: HIT|MISS`, invalidation by scope, ETag / If-None-Match, and the off switch.
  */
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyPluginAsync, LightMyRequestResponse } from 'fastify';
 import { Type } from 'typebox';
@@ -176,6 +177,28 @@ describe('response cache (enabled)', () => {
     expect(changed.statusCode).toBe(200);
     expect(cacheOf(changed)).toBe('MISS');
     expect(changed.headers.etag).not.toBe(tag);
+  });
+
+  it('tags a hit with the ETag stored beside the body: the one @fastify/etag computes for it', async () => {
+    const miss = await get('/probe/cached/?case=stored-etag');
+    const expected = `"${createHash('sha1').update(miss.body).digest('base64')}"`;
+    expect(miss.headers.etag).toBe(expected);
+    const hit = await get('/probe/cached/?case=stored-etag');
+    expect(cacheOf(hit)).toBe('HIT');
+    expect(hit.headers.etag).toBe(expected);
+    expect(hit.body).toBe(miss.body);
+  });
+
+  it('serves an entry stored without an ETag (by an older version), tagged by the plugin', async () => {
+    const url = '/probe/cached/?case=old-entry';
+    const suffix = `:public:${url}`;
+    const { version } = await t.deps.cache.getVersioned(['probe'], 'resp:', suffix);
+    const body = JSON.stringify({ value: 777, audience: 'public' });
+    await t.deps.cache.set(`resp:${version}${suffix}`, body, 60);
+    const hit = await get(url);
+    expect(cacheOf(hit)).toBe('HIT');
+    expect(hit.body).toBe(body);
+    expect(hit.headers.etag).toBe(`"${createHash('sha1').update(body).digest('base64')}"`);
   });
 
   it('exposes X-Cache and ETag to browsers (CORS)', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { CacheStore } from './store.js';
@@ -42,12 +43,19 @@ export class ResponseCache {
     const suffix = `:${policy.audience}:${request.url}`;
     const read = await this.safely(() => this.store.getVersioned(policy.scopes, 'resp:', suffix));
     if (read?.value) {
+      const entry = unpack(read.value);
+      if (entry.etag) reply.header('etag', entry.etag);
       reply.header('x-cache', 'HIT');
-      return read.value;
+      return entry.body;
     }
     const body = reply.serialize(await compute()) as string;
-    if (read)
-      await this.safely(() => this.store.set(`resp:${read.version}${suffix}`, body, policy.ttlSeconds));
+    const etag = etagOf(body);
+    reply.header('etag', etag);
+    if (read) {
+      await this.safely(() =>
+        this.store.set(`resp:${read.version}${suffix}`, `${etag}\n${body}`, policy.ttlSeconds),
+      );
+    }
     reply.header('x-cache', 'MISS');
     return body;
   }
@@ -61,4 +69,19 @@ export class ResponseCache {
       return null;
     }
   }
+}
+
+/**
+ * The ETag @fastify/etag would compute (SHA-1, base64, strong). The cache computes it once when it
+ * stores a body and keeps it beside it, so a hit is not hashed again; the plugin leaves a reply
+ * that already has an ETag alone, and still answers `If-None-Match` with 304.
+ */
+const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64')}"`;
+
+/** An entry is `"<etag>"\n<body>`; one stored without an ETag (by an older version) is all body. */
+function unpack(value: string): { etag: string | null; body: string } {
+  const newline = value.indexOf('\n');
+  if (value.startsWith('"') && newline > 0)
+    return { etag: value.slice(0, newline), body: value.slice(newline + 1) };
+  return { etag: null, body: value };
 }
