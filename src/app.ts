@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import cors from '@fastify/cors';
 import etag from '@fastify/etag';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Deps } from './deps.js';
 import { modules } from './modules/index.js';
@@ -9,6 +8,7 @@ import { authPlugin } from './platform/auth.js';
 import { installErrorHandler } from './platform/errors/handler.js';
 import { registerHealth } from './platform/health.js';
 import { conventionsPlugin, requestIdOf } from './platform/http/conventions.js';
+import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerDocs, registerOpenApi } from './platform/openapi.js';
 import { throttlePlugin } from './platform/throttle.js';
 
@@ -47,7 +47,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
 
   installErrorHandler(app, { development: config.nodeEnv === 'development' });
   await app.register(conventionsPlugin);
-  await app.register(helmet, {
+  registerSecurityHeaders(app, {
     // No upgrade-insecure-requests: development and private deployments serve plain HTTP.
     contentSecurityPolicy: {
       directives: { 'worker-src': ["'self'", 'blob:'], 'upgrade-insecure-requests': null },

@@ -124,10 +124,31 @@ describe('HTTP conventions (SPEC §2)', () => {
     expect(error.headers['x-request-id']).toBe('err-1');
   });
 
-  it('sends helmet security headers', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/health/' });
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+  it("sends Helmet's security headers on every answer, 404s and 405s included", async () => {
+    for (const [method, url] of [
+      ['GET', '/health/'],
+      ['GET', '/no/such/path/'],
+      ['DELETE', '/health/'],
+    ] as const) {
+      const res = await t.app.inject({ method, url });
+      expect(res.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'referrer-policy': 'no-referrer',
+        'x-dns-prefetch-control': 'off',
+        'x-download-options': 'noopen',
+        'x-permitted-cross-domain-policies': 'none',
+        'origin-agent-cluster': '?1',
+        'x-xss-protection': '0',
+      });
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("worker-src 'self' blob:");
+      expect(csp).not.toContain('upgrade-insecure-requests');
+    }
   });
 
   it('answers /health/ with the state of each backend', async () => {
