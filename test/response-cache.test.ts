@@ -312,8 +312,12 @@ describe.each(storeKinds)('%s store: an entry read through its generation counte
       await store.set(`resp:${first.version}:public:/x`, 'body-1', 60);
       expect(await store.getVersioned(['a', 'b'], 'resp:', ':public:/x')).toEqual({
         version: 'a.0,b.0',
-        value: 'body-1',
+        value: Buffer.from('body-1'),
       });
+      // Bytes come back as they were stored, whatever their encoding.
+      const bytes = Buffer.from([0xff, 0x00, 0xc3, 0xa9, 0x0a]);
+      await store.set(`resp:${first.version}:public:/bytes`, bytes, 60);
+      expect((await store.getVersioned(['a', 'b'], 'resp:', ':public:/bytes')).value).toEqual(bytes);
 
       await store.incr('gen:b');
       expect(await store.getVersioned(['a', 'b'], 'resp:', ':public:/x')).toEqual({

@@ -34,7 +34,7 @@ export class ResponseCache {
     reply: FastifyReply,
     policy: CachePolicy,
     compute: () => Promise<unknown>,
-  ): Promise<string> {
+  ): Promise<string | Buffer> {
     reply.type('application/json; charset=utf-8');
     if (!this.enabled || policy.ttlSeconds <= 0) {
       reply.header('x-cache', 'MISS');
@@ -50,14 +50,12 @@ export class ResponseCache {
     }
     const body = reply.serialize(await compute()) as string;
     const etag = etagOf(body);
+    const entry = Buffer.from(`${etag}\n${body}`);
+    if (read)
+      await this.safely(() => this.store.set(`resp:${read.version}${suffix}`, entry, policy.ttlSeconds));
     reply.header('etag', etag);
-    if (read) {
-      await this.safely(() =>
-        this.store.set(`resp:${read.version}${suffix}`, `${etag}\n${body}`, policy.ttlSeconds),
-      );
-    }
     reply.header('x-cache', 'MISS');
-    return body;
+    return entry.subarray(etag.length + 1);
   }
 
   /** A cache that is down means a miss, never a failed request. */
@@ -78,10 +76,17 @@ export class ResponseCache {
  */
 const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64')}"`;
 
-/** An entry is `"<etag>"\n<body>`; one stored without an ETag (by an older version) is all body. */
-function unpack(value: string): { etag: string | null; body: string } {
-  const newline = value.indexOf('\n');
-  if (value.startsWith('"') && newline > 0)
-    return { etag: value.slice(0, newline), body: value.slice(newline + 1) };
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
+
+/**
+ * An entry is `"<etag>"\n<body>`, kept as bytes so a hit goes to the socket as stored; one stored
+ * without an ETag (by an older version) is all body.
+ */
+function unpack(value: Buffer): { etag: string | null; body: Buffer } {
+  const newline = value.indexOf(NEWLINE);
+  if (value[0] === QUOTE && newline > 0) {
+    return { etag: value.toString('latin1', 0, newline), body: value.subarray(newline + 1) };
+  }
   return { etag: null, body: value };
 }

@@ -4,7 +4,8 @@ import { pingRedis } from '../redis.js';
 
 export interface VersionedRead {
   version: string;
-  value: string | null;
+  /** Bytes, as stored: a response body goes out to the socket without being decoded and encoded again. */
+  value: Buffer | null;
 }
 
 const versionOf = (scopes: string[], generations: Array<string | null>) =>
@@ -19,34 +20,35 @@ export interface CacheStore {
    * never bumped).
    */
   getVersioned(scopes: string[], prefix: string, suffix: string): Promise<VersionedRead>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  set(key: string, value: string | Buffer, ttlSeconds: number): Promise<void>;
   /** Adds one and returns the new value; a missing key counts from 0. */
   incr(key: string): Promise<number>;
   ping(): Promise<boolean>;
 }
 
 export class MemoryCacheStore implements CacheStore {
-  private readonly entries = new LRUCache<string, string>({ max: 10_000, ttlAutopurge: false });
+  private readonly entries = new LRUCache<string, string | Buffer>({ max: 10_000, ttlAutopurge: false });
 
   get(key: string): Promise<string | null> {
-    return Promise.resolve(this.entries.get(key) ?? null);
+    return Promise.resolve(this.entries.get(key)?.toString() ?? null);
   }
 
   getVersioned(scopes: string[], prefix: string, suffix: string): Promise<VersionedRead> {
     const version = versionOf(
       scopes,
-      scopes.map((scope) => this.entries.get(`gen:${scope}`) ?? null),
+      scopes.map((scope) => this.entries.get(`gen:${scope}`)?.toString() ?? null),
     );
-    return Promise.resolve({ version, value: this.entries.get(`${prefix}${version}${suffix}`) ?? null });
+    const value = this.entries.get(`${prefix}${version}${suffix}`);
+    return Promise.resolve({ version, value: value === undefined ? null : Buffer.from(value) });
   }
 
-  set(key: string, value: string, ttlSeconds: number): Promise<void> {
+  set(key: string, value: string | Buffer, ttlSeconds: number): Promise<void> {
     this.entries.set(key, value, { ttl: ttlSeconds * 1000 });
     return Promise.resolve();
   }
 
   incr(key: string): Promise<number> {
-    const next = Number(this.entries.get(key) ?? '0') + 1;
+    const next = Number(this.entries.get(key)?.toString() ?? '0') + 1;
     this.entries.set(key, String(next), { ttl: 0 });
     return Promise.resolve(next);
   }
@@ -71,7 +73,8 @@ return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
 `;
 
 type RedisWithVersionedGet = Redis & {
-  nexusVersionedGet(...args: Array<string | number>): Promise<[string, string | null]>;
+  /** ioredis defines a `…Buffer` twin of every custom command, answering bytes. */
+  nexusVersionedGetBuffer(...args: Array<string | number>): Promise<[Buffer, Buffer | null]>;
 };
 
 export class RedisCacheStore implements CacheStore {
@@ -88,17 +91,17 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async getVersioned(scopes: string[], prefix: string, suffix: string): Promise<VersionedRead> {
-    const [version, value] = await (this.redis as RedisWithVersionedGet).nexusVersionedGet(
+    const [version, value] = await (this.redis as RedisWithVersionedGet).nexusVersionedGetBuffer(
       scopes.length,
       ...scopes.map((scope) => `${this.prefix}gen:${scope}`),
       this.prefix + prefix,
       suffix,
       ...scopes,
     );
-    return { version, value };
+    return { version: version.toString(), value };
   }
 
-  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+  async set(key: string, value: string | Buffer, ttlSeconds: number): Promise<void> {
     await this.redis.set(this.prefix + key, value, 'PX', Math.max(1, Math.round(ttlSeconds * 1000)));
   }
 
