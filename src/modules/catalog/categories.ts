@@ -11,7 +11,13 @@ import { CATALOG_SCOPE } from './cache.js';
 import { categories, productCategories, type Category } from './schema.js';
 import { slugify, UUID_PATTERN } from './slugs.js';
 
-export const categoryView = (c: Category) => ({
+/** What a category's view shows. */
+export type CategoryFields = Pick<
+  Category,
+  'id' | 'name' | 'slug' | 'description' | 'parentId' | 'isActive' | 'createdAt'
+>;
+
+export const categoryView = (c: CategoryFields) => ({
   id: c.id,
   name: c.name,
   slug: c.slug,

@@ -5,7 +5,13 @@ import type { ProductImage } from './schema.js';
 export const mediaUrl = (deps: Deps, productId: string, file: string) =>
   `${deps.config.siteUrl}/media/products/${productId}/${file}`;
 
-export function imageView(deps: Deps, image: ProductImage) {
+/** What an image's view shows. */
+export type ImageFields = Pick<
+  ProductImage,
+  'id' | 'productId' | 'file' | 'thumbnail' | 'altText' | 'width' | 'height' | 'position' | 'createdAt'
+>;
+
+export function imageView(deps: Deps, image: ImageFields) {
   return {
     id: image.id,
     product: image.productId,

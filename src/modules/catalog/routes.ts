@@ -16,16 +16,9 @@ import {
   listCategories,
   updateCategory,
 } from './categories.js';
-import {
-  createProduct,
-  deleteProduct,
-  findProduct,
-  listProducts,
-  productDetail,
-  productListSpec,
-  updateProduct,
-  variantView,
-} from './products.js';
+import { productDetail } from './product-detail.js';
+import { listProducts, productListSpec } from './product-list.js';
+import { createProduct, deleteProduct, findProduct, updateProduct, variantView } from './products.js';
 import {
   CategoryBody,
   CategoryOut,
