@@ -45,7 +45,7 @@ export async function explainWorkload(config: Config, firstProductId: string): P
 }
 
 /** `EXPLAIN (ANALYZE, BUFFERS)` of the sixth execution of the query as a prepared statement (one connection: a transaction). */
-async function preparedPlan(tx: Executor, query: string, params: unknown[]): Promise<string[]> {
+export async function preparedPlan(tx: Executor, query: string, params: unknown[]): Promise<string[]> {
   await tx.execute(sql.raw(`PREPARE bench_explain AS ${query}`));
   const execute = `EXECUTE bench_explain${params.length ? `(${params.map(literal).join(', ')})` : ''}`;
   for (let i = 0; i < 5; i++) await tx.execute(sql.raw(execute));

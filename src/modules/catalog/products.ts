@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Deps } from '../../deps.js';
 import type { Executor } from '../../platform/db/client.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
@@ -9,9 +9,14 @@ import { CATALOG_SCOPE } from './cache.js';
 import { categories, productCategories, products, type Product, type Variant } from './schema.js';
 import { slugify, UUID_PATTERN } from './slugs.js';
 
-/** The public sees live, active products; staff everything live, and deleted ones with `include_deleted`. */
+/**
+ * The public sees live, active products; staff everything live, and deleted ones with
+ * `include_deleted`. Written as the partial indexes' own predicate (`deleted_at IS NULL AND
+ * is_active`), not `is_active = $1`: a prepared statement's generic plan cannot know that a
+ * parameter is true, and could then use none of those indexes.
+ */
 export function visibility(staff: boolean, includeDeleted: boolean): SQL | undefined {
-  if (!staff) return and(isNull(products.deletedAt), eq(products.isActive, true));
+  if (!staff) return and(isNull(products.deletedAt), sql`${products.isActive}`);
   return includeDeleted ? undefined : isNull(products.deletedAt);
 }
 
