@@ -177,7 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: r.str('HOST', '127.0.0.1'),
     dataDir,
     databaseUrl,
-    databasePreparedStatements: r.int('DATABASE_PREPARED_STATEMENTS', 500, 0, 100_000),
+    databasePreparedStatements: r.int('DATABASE_PREPARED_STATEMENTS', 200, 0, 100_000),
     redisUrl,
     redisPrefix: r.str('REDIS_PREFIX', 'nexus:'),
     secretKey,

@@ -1,25 +1,32 @@
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 
 /**
  * Names parameterised statements so that each connection parses and plans a statement once and
  * then only binds and executes it: for the short queries of an API, planning costs more than
- * running. Names go to the first `limit` distinct texts of the process; later texts run unnamed,
+ * running. A text gets a name on its second use, so one-off statements (a rare combination of list
+ * filters) take no place, and at most `limit` texts of the process get one; the rest run unnamed,
  * so ad-hoc queries cannot grow every connection's list of prepared statements without bound.
  * Statements without parameters stay unnamed: they may hold several commands (migrations), which
  * a prepared statement cannot.
  */
 export class StatementNames {
   private readonly names = new Map<string, string>();
+  private readonly seenOnce = new LRUCache<string, true>({ max: 1000 });
 
   constructor(private readonly limit: number) {}
 
   nameFor(text: string): string | undefined {
-    let name = this.names.get(text);
-    if (name === undefined && this.names.size < this.limit) {
-      name = `nexus_${this.names.size}`;
-      this.names.set(text, name);
+    const name = this.names.get(text);
+    if (name !== undefined || this.names.size >= this.limit) return name;
+    if (!this.seenOnce.has(text)) {
+      this.seenOnce.set(text, true);
+      return undefined;
     }
-    return name;
+    this.seenOnce.delete(text);
+    const fresh = `nexus_${this.names.size}`;
+    this.names.set(text, fresh);
+    return fresh;
   }
 
   /** Makes every query of `client` go through `nameFor`; for the pool's `connect` event. */
