@@ -1,9 +1,8 @@
 import { buildApp } from '../src/app.js';
 import type { Config } from '../src/config.js';
 import { buildDeps } from '../src/deps.js';
-import { queryRows, type Executor } from '../src/platform/db/client.js';
+import { preparedPlan } from '../src/platform/db/plans.js';
 import { transaction } from '../src/platform/db/transaction.js';
-import { sql } from 'drizzle-orm';
 import { WORKLOAD } from './workload.js';
 
 /**
@@ -42,23 +41,4 @@ export async function explainWorkload(config: Config, firstProductId: string): P
     await deps.close();
   }
   return out.join('\n');
-}
-
-/** `EXPLAIN (ANALYZE, BUFFERS)` of the sixth execution of the query as a prepared statement (one connection: a transaction). */
-export async function preparedPlan(tx: Executor, query: string, params: unknown[]): Promise<string[]> {
-  await tx.execute(sql.raw(`PREPARE bench_explain AS ${query}`));
-  const execute = `EXECUTE bench_explain${params.length ? `(${params.map(literal).join(', ')})` : ''}`;
-  for (let i = 0; i < 5; i++) await tx.execute(sql.raw(execute));
-  const plan = await queryRows<Record<string, string>>(tx, sql.raw(`EXPLAIN (ANALYZE, BUFFERS) ${execute}`));
-  await tx.execute(sql.raw('DEALLOCATE bench_explain'));
-  return plan.map((row) => Object.values(row)[0]!);
-}
-
-/** A parameter as an SQL literal, for EXPLAIN only (the values come from our own requests). */
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const text =
-    value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value);
-  return `'${text.replace(/'/g, "''")}'`;
 }

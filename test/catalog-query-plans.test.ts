@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preparedPlan } from '../bench/explain.js';
+import { preparedPlan } from '../src/platform/db/plans.js';
 import { products } from '../src/modules/catalog/schema.js';
 import { transaction } from '../src/platform/db/transaction.js';
 import { createTestApp, type TestApp } from './helpers/app.js';

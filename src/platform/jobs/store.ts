@@ -28,7 +28,12 @@ export async function insertJob(executor: Executor, job: NewJob): Promise<number
   return rows[0]?.id ?? null;
 }
 
-const due = and(eq(jobs.status, 'pending'), lte(jobs.runAfter, sql`now()`));
+/**
+ * `status = 'pending'` written out, as the partial index `jobs_due_idx` says it: bound as a
+ * parameter, a prepared statement's generic plan could not use that index, and the pollers would
+ * scan the whole table, finished jobs included, every few seconds.
+ */
+const due = and(sql`${jobs.status} = 'pending'`, lte(jobs.runAfter, sql`now()`));
 
 /** Eager mode: takes due jobs for this process and counts the attempt. */
 export async function claimDueForRun(db: Db, limit: number): Promise<JobRow[]> {
