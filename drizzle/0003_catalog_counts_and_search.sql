@@ -11,8 +11,19 @@ CREATE INDEX "products_category_ids_gin" ON "products" USING gin ("category_ids"
 -- products.category_ids follows product_categories: every statement that adds, removes or moves
 -- links refreshes the category arrays of the products it touched (and only rewrites a row whose
 -- array changes, so a re-import that changes no link rewrites no product).
-CREATE FUNCTION products_refresh_category_ids() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The product rows are locked first, in id order, and the arrays read in a second statement: under
+-- READ COMMITTED that statement takes a fresh snapshot, so it sees the links of a transaction that
+-- held one of the rows and has just committed. Read in the locking statement, the arrays would be
+-- those of its older snapshot, and two concurrent link changes of one product would lose one.
+-- FOR NO KEY UPDATE, like the UPDATE itself: it does not wait on the key-share locks that the
+-- link's foreign key takes on the product.
+CREATE FUNCTION products_refresh_category_ids() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
+  PERFORM 1 FROM products
+  WHERE id IN (SELECT product_id FROM changed_links)
+  ORDER BY id
+  FOR NO KEY UPDATE;
   UPDATE products p SET category_ids = fresh.ids
   FROM (
     SELECT c.product_id, coalesce(
@@ -36,7 +47,8 @@ CREATE TRIGGER product_categories_updated_from AFTER UPDATE ON product_categorie
 CREATE TRIGGER product_categories_updated_to AFTER UPDATE ON product_categories
   REFERENCING NEW TABLE AS changed_links FOR EACH STATEMENT EXECUTE FUNCTION products_refresh_category_ids();
 --> statement-breakpoint
-CREATE FUNCTION products_clear_category_ids() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION products_clear_category_ids() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
   UPDATE products SET category_ids = '{}' WHERE category_ids <> '{}';
   RETURN NULL;
@@ -51,8 +63,11 @@ WHERE p.id = links.product_id;
 --> statement-breakpoint
 -- product_counts: each statement on products adds the net change of each audience's count. An
 -- update that changes no product's visibility (a price, a name) nets zero and leaves the counter
--- rows alone, so ordinary edits do not queue behind one another on them.
-CREATE FUNCTION products_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+-- rows alone, so ordinary edits do not queue behind one another on them. A statement that changes
+-- a count locks all three rows, always in the same order, so two transactions that change
+-- different audiences' counts in turn cannot deadlock on them.
+CREATE FUNCTION products_count_changes() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 DECLARE
   d_all bigint := 0;
   d_live bigint := 0;
@@ -73,6 +88,10 @@ BEGIN
       INTO n_all, n_live, n_public FROM old_products;
     d_all := d_all - n_all; d_live := d_live - n_live; d_public := d_public - n_public;
   END IF;
+  IF d_all = 0 AND d_live = 0 AND d_public = 0 THEN
+    RETURN NULL;
+  END IF;
+  PERFORM 1 FROM product_counts ORDER BY audience FOR UPDATE;
   UPDATE product_counts
   SET count = count + CASE audience WHEN 'all' THEN d_all WHEN 'live' THEN d_live ELSE d_public END
   WHERE (audience = 'all' AND d_all <> 0) OR (audience = 'live' AND d_live <> 0)
@@ -90,7 +109,8 @@ CREATE TRIGGER products_counted_update AFTER UPDATE ON products
 CREATE TRIGGER products_counted_delete AFTER DELETE ON products
   REFERENCING OLD TABLE AS old_products FOR EACH STATEMENT EXECUTE FUNCTION products_count_changes();
 --> statement-breakpoint
-CREATE FUNCTION products_count_reset() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION products_count_reset() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
   UPDATE product_counts SET count = 0;
   RETURN NULL;

@@ -203,6 +203,62 @@ describe('derived catalog data', () => {
   });
 });
 
+/** A promise and the function that settles it: to hold a transaction open at a chosen point. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// PGlite runs one transaction at a time, so these interleavings can only happen on PostgreSQL.
+describe.skipIf(!process.env.DATABASE_URL)('derived data under interleaved transactions (PostgreSQL)', () => {
+  it('keeps both links when two transactions link one product at once', async () => {
+    const id = await create();
+    const aLinked = gate();
+    const release = gate();
+    const a = transaction(t.deps.db, async (tx) => {
+      await tx.insert(productCategories).values({ productId: id, categoryId: categoryIds['derived-a']! });
+      aLinked.open();
+      await release.opened;
+    });
+    await aLinked.opened;
+    // B's trigger waits on A's row lock; once A commits it must see A's link as well as its own.
+    const b = t.deps.db
+      .insert(productCategories)
+      .values({ productId: id, categoryId: categoryIds['derived-b']! });
+    await pause(200);
+    release.open();
+    await Promise.all([a, b]);
+    const [row] = await t.deps.db
+      .select({ ids: products.categoryIds })
+      .from(products)
+      .where(eq(products.id, id));
+    expect([...row!.ids].sort()).toEqual([categoryIds['derived-a']!, categoryIds['derived-b']!].sort());
+    await expectDerivedDataRight();
+  });
+
+  it('does not deadlock when transactions change different counts in turn', async () => {
+    const doomed = await create();
+    const aDeleted = gate();
+    const release = gate();
+    // A changes `live` and `public` first, then `all`; B changes all three at once in between.
+    const a = transaction(t.deps.db, async (tx) => {
+      await tx.update(products).set({ deletedAt: new Date() }).where(eq(products.id, doomed));
+      aDeleted.open();
+      await release.opened;
+      await tx.insert(products).values(newProduct());
+    });
+    await aDeleted.opened;
+    const b = t.deps.db.insert(products).values(newProduct());
+    await pause(200);
+    release.open();
+    await expect(Promise.all([a, b])).resolves.toBeDefined();
+    await expectDerivedDataRight();
+  });
+});
+
 describe('search over the lower-cased document', () => {
   it('matches whatever the case of the term and of the text, accents included', async () => {
     const id = await create({ name: 'Écran Sans Fil', description: 'Lumière DOUCE' });
