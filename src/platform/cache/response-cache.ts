@@ -41,10 +41,10 @@ export class ResponseCache {
       return reply.serialize(await compute()) as string;
     }
     const suffix = `:${policy.audience}:${request.url}`;
-    const read = await this.safely(() => this.store.getVersioned(policy.scopes, 'resp:', suffix));
+    const read = await this.safely(() => this.store.getVersioned(policy.scopes, ENTRY_PREFIX, suffix));
     if (read?.value) {
       const entry = unpack(read.value);
-      if (entry.etag) reply.header('etag', entry.etag);
+      reply.header('etag', entry.etag);
       reply.header('x-cache', 'HIT');
       return entry.body;
     }
@@ -52,7 +52,9 @@ export class ResponseCache {
     const etag = etagOf(body);
     const entry = Buffer.from(`${etag}\n${body}`);
     if (read)
-      await this.safely(() => this.store.set(`resp:${read.version}${suffix}`, entry, policy.ttlSeconds));
+      await this.safely(() =>
+        this.store.set(`${ENTRY_PREFIX}${read.version}${suffix}`, entry, policy.ttlSeconds),
+      );
     reply.header('etag', etag);
     reply.header('x-cache', 'MISS');
     return entry.subarray(etag.length + 1);
@@ -76,17 +78,16 @@ export class ResponseCache {
  */
 const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64')}"`;
 
-const QUOTE = 0x22;
+/**
+ * Entries are `"<etag>"\n<body>`, kept as bytes so a hit goes to the socket as stored. The prefix
+ * names that format: entries of another format (an older version still running during a rolling
+ * deploy, whose entries were the body alone) live under other keys, and neither version reads
+ * the other's.
+ */
+const ENTRY_PREFIX = 'resp.v2:';
 const NEWLINE = 0x0a;
 
-/**
- * An entry is `"<etag>"\n<body>`, kept as bytes so a hit goes to the socket as stored; one stored
- * without an ETag (by an older version) is all body.
- */
-function unpack(value: Buffer): { etag: string | null; body: Buffer } {
+function unpack(value: Buffer): { etag: string; body: Buffer } {
   const newline = value.indexOf(NEWLINE);
-  if (value[0] === QUOTE && newline > 0) {
-    return { etag: value.toString('latin1', 0, newline), body: value.subarray(newline + 1) };
-  }
-  return { etag: null, body: value };
+  return { etag: value.toString('latin1', 0, newline), body: value.subarray(newline + 1) };
 }
