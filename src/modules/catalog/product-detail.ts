@@ -15,7 +15,15 @@ type CategoryJson = AsJson<CategoryFields>;
 type VariantJson = AsJson<VariantFields>;
 type ImageJson = AsJson<ImageFields>;
 
-/** JSON timestamps come as PostgreSQL writes them; the views want dates. */
+/**
+ * A timestamp column as ISO 8601 text in UTC. Left to `json_build_object`, it would follow the
+ * session's time zone, whose offsets can hold seconds (dates before 1900) that JavaScript's `Date`
+ * cannot read. `column` is one of this file's own aliases, never input.
+ */
+const utcText = (column: string) =>
+  sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+
+/** The views want dates. */
 const withDate = <T extends { createdAt: string }>(row: T) => ({
   ...row,
   createdAt: new Date(row.createdAt),
@@ -29,18 +37,18 @@ function detailCollections(staff: boolean) {
   return {
     categories: sql<CategoryJson[]>`(SELECT coalesce(json_agg(json_build_object(
         'id', c.id, 'name', c.name, 'slug', c.slug, 'description', c.description,
-        'parentId', c.parent_id, 'isActive', c.is_active, 'createdAt', c.created_at) ORDER BY c.name), '[]')
+        'parentId', c.parent_id, 'isActive', c.is_active, 'createdAt', ${utcText('c.created_at')}) ORDER BY c.name), '[]')
       FROM categories c JOIN product_categories pc ON pc.category_id = c.id
       WHERE pc.product_id = "products"."id" ${staff ? sql`` : sql`AND c.is_active`})`,
     variants: sql<VariantJson[]>`(SELECT coalesce(json_agg(json_build_object(
         'id', v.id, 'productId', v.product_id, 'name', v.name, 'sku', v.sku, 'price', v.price::text,
         'attributes', v.attributes, 'isActive', v.is_active, 'stock', v.stock,
-        'lowStockThreshold', v.low_stock_threshold, 'createdAt', v.created_at) ORDER BY v.created_at, v.sku), '[]')
+        'lowStockThreshold', v.low_stock_threshold, 'createdAt', ${utcText('v.created_at')}) ORDER BY v.created_at, v.sku), '[]')
       FROM product_variants v
       WHERE v.product_id = "products"."id" AND v.deleted_at IS NULL ${staff ? sql`` : sql`AND v.is_active`})`,
     images: sql<ImageJson[]>`(SELECT coalesce(json_agg(json_build_object(
         'id', i.id, 'productId', i.product_id, 'file', i.file, 'thumbnail', i.thumbnail, 'altText', i.alt_text,
-        'width', i.width, 'height', i.height, 'position', i.position, 'createdAt', i.created_at) ORDER BY i.position), '[]')
+        'width', i.width, 'height', i.height, 'position', i.position, 'createdAt', ${utcText('i.created_at')}) ORDER BY i.position), '[]')
       FROM product_images i WHERE i.product_id = "products"."id")`,
   };
 }

@@ -46,6 +46,13 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
   return (result as { rows: T[] }).rows;
 }
 
+/**
+ * Every session runs in UTC, whatever the server's default: timestamps that PostgreSQL writes as
+ * text (JSON, `to_char`, dates) are then the same everywhere, and their offsets are always ones
+ * JavaScript can read (a zone's offset before 1900 can hold seconds, e.g. +00:09:21 in Paris).
+ */
+const UTC_SESSION = "SET TIME ZONE 'UTC'";
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const logger: DrizzleLogger | undefined = options.onQuery
     ? { logQuery: (query: string, params: unknown[]) => options.onQuery!(query, params) }
@@ -60,7 +67,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     const names = new StatementNames(options.preparedStatements ?? 0);
-    pool.on('connect', (client) => names.nameQueriesOf(client));
+    pool.on('connect', (client) => {
+      names.nameQueriesOf(client);
+      // Queued before any query of the client's first user; a failure shows on that query.
+      client.query(UTC_SESSION).catch(() => undefined);
+    });
     const db = drizzlePg({ client: pool, logger }) as unknown as Db;
     return {
       kind: 'postgres',
@@ -72,6 +83,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
   if (options.pgliteDir) mkdirSync(path.dirname(options.pgliteDir), { recursive: true });
   const client = await PGlite.create({ dataDir: options.pgliteDir, extensions: { pg_trgm } });
+  await client.exec(UTC_SESSION);
   const db = drizzlePglite({ client, logger }) as unknown as Db;
   return {
     kind: 'pglite',
