@@ -11,18 +11,23 @@ CREATE INDEX "products_category_ids_gin" ON "products" USING gin ("category_ids"
 -- products.category_ids follows product_categories: every statement that adds, removes or moves
 -- links refreshes the category arrays of the products it touched (and only rewrites a row whose
 -- array changes, so a re-import that changes no link rewrites no product).
--- The product rows are locked first, in id order, and the arrays read in a second statement: under
--- READ COMMITTED that statement takes a fresh snapshot, so it sees the links of a transaction that
--- held one of the rows and has just committed. Read in the locking statement, the arrays would be
--- those of its older snapshot, and two concurrent link changes of one product would lose one.
+-- The product rows whose arrays change are locked first, in id order, and the arrays read in a
+-- second statement: under READ COMMITTED that statement takes a fresh snapshot, so it sees the
+-- links of a transaction that held one of the rows and has just committed. Read in the locking
+-- statement, the arrays would be those of its older snapshot, and two concurrent link changes of
+-- one product would lose one. Rows whose arrays are already right (an import sets them itself) are
+-- not locked: a row lock is a write.
 -- FOR NO KEY UPDATE, like the UPDATE itself: it does not wait on the key-share locks that the
 -- link's foreign key takes on the product.
 CREATE FUNCTION products_refresh_category_ids() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 BEGIN
-  PERFORM 1 FROM products
-  WHERE id IN (SELECT product_id FROM changed_links)
-  ORDER BY id
+  PERFORM 1 FROM products p
+  WHERE p.id IN (SELECT product_id FROM changed_links)
+    AND p.category_ids IS DISTINCT FROM coalesce(
+      (SELECT array_agg(pc.category_id ORDER BY pc.category_id) FROM product_categories pc
+       WHERE pc.product_id = p.id), '{}')
+  ORDER BY p.id
   FOR NO KEY UPDATE;
   UPDATE products p SET category_ids = fresh.ids
   FROM (

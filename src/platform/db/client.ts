@@ -63,15 +63,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connectionString: options.url,
       max: options.poolSize ?? 10,
       idleTimeoutMillis: 30_000,
+      // pg-pool awaits this before it hands the new connection out (its types say void).
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      onConnect: async (client) => void (await client.query(UTC_SESSION)),
     });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     const names = new StatementNames(options.preparedStatements ?? 0);
-    pool.on('connect', (client) => {
-      names.nameQueriesOf(client);
-      // Queued before any query of the client's first user; a failure shows on that query.
-      client.query(UTC_SESSION).catch(() => undefined);
-    });
+    pool.on('connect', (client) => names.nameQueriesOf(client));
     const db = drizzlePg({ client: pool, logger }) as unknown as Db;
     return {
       kind: 'postgres',
