@@ -7,22 +7,15 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preparedPlan } from '../src/platform/db/plans.js';
 import { products } from '../src/modules/catalog/schema.js';
-import { transaction } from '../src/platform/db/transaction.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { genericPlan, queryRecorder } from './helpers/query-plans.js';
 
 let t: TestApp;
-const captured: Array<{ query: string; params: unknown[] }> = [];
-let capturing = false;
+const recorder = queryRecorder();
 
 beforeAll(async () => {
-  t = await createTestApp({
-    runJobs: false,
-    onQuery: (query, params) => {
-      if (capturing) captured.push({ query, params });
-    },
-  });
+  t = await createTestApp({ runJobs: false, onQuery: recorder.onQuery });
   await t.deps.db.insert(products).values(
     Array.from({ length: 30 }, (_, i) => ({
       name: `Plan ${i}`,
@@ -42,23 +35,14 @@ afterAll(async () => {
 
 /** The generic plans of the list statements one public request sends. */
 async function genericPlans(url: string): Promise<string[]> {
-  captured.length = 0;
-  capturing = true;
-  const res = await t.app.inject({ method: 'GET', url });
-  capturing = false;
-  expect(res.statusCode).toBe(200);
-  const listStatements = captured.filter(({ query }) => /from "products"/.test(query));
+  let status = 0;
+  const sent = await recorder.during(async () => {
+    status = (await t.app.inject({ method: 'GET', url })).statusCode;
+  });
+  expect(status).toBe(200);
+  const listStatements = sent.filter(({ query }) => /from "products"/.test(query));
   expect(listStatements.length).toBeGreaterThan(0);
-  const plans: string[] = [];
-  for (const { query, params } of listStatements) {
-    const plan = await transaction(t.deps.db, async (tx) => {
-      await tx.execute(sql`SET LOCAL plan_cache_mode = force_generic_plan`);
-      await tx.execute(sql`SET LOCAL enable_seqscan = off`);
-      return preparedPlan(tx, query, params);
-    });
-    plans.push(plan.join('\n'));
-  }
-  return plans;
+  return Promise.all(listStatements.map((statement) => genericPlan(t.deps.db, statement)));
 }
 
 describe('generic plans of the public product list', () => {
