@@ -1,8 +1,8 @@
 import { defineConfig } from 'drizzle-kit';
 
-// Migrations are generated from every module's schema.ts and checked in under drizzle/.
+// Migrations are generated from every module's tables.ts and checked in under drizzle/.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/platform/**/schema.ts', './src/modules/**/schema.ts'],
+  schema: ['./src/platform/**/tables.ts', './src/modules/**/tables.ts'],
   out: './drizzle',
 });

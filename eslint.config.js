@@ -1,6 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** An import pattern that allows only a module's `index.js` below `prefix`. */
+const publicFaceOnly = (prefix) => ({
+  regex: `${prefix}(?!index\\.js$).+`,
+  message: 'Import another module through its index.ts (its public face), not its files.',
+});
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'data', 'drizzle', 'bench/data', 'eslint.config.js'] },
   js.configs.recommended,
@@ -14,6 +20,31 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // A module is reached only through its public face (index.ts): never another module's files or
+    // tables. Entry points, commands and the benchmark go through the same faces.
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [publicFaceOnly(String.raw`(^|/)modules/[\w-]+/`)] }],
+    },
+  },
+  {
+    files: ['src/modules/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            publicFaceOnly(String.raw`(^|/)modules/[\w-]+/`),
+            // `../other/…` (or `../../other/…` from a sub-folder): a sibling module, unless the platform.
+            publicFaceOnly(String.raw`^\.\./(\.\./)*(?!platform/)[\w-]+/`),
+          ],
+        },
+      ],
     },
   },
   {

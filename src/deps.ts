@@ -1,38 +1,21 @@
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { modules } from './modules/index.js';
-import { anonymous, type Authenticator } from './platform/auth.js';
+import { anonymous } from './platform/auth.js';
 import { ResponseCache } from './platform/cache/response-cache.js';
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from './platform/cache/store.js';
-import { openDatabase, type DatabaseHandle, type Db } from './platform/db/client.js';
+import { openDatabase } from './platform/db/client.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { BullmqJobQueue } from './platform/jobs/bullmq.js';
 import { EagerJobQueue } from './platform/jobs/eager.js';
 import type { JobQueue } from './platform/jobs/queue.js';
 import { JobRegistry, type JobDefinition } from './platform/jobs/registry.js';
-import { createMailer, type Mailer } from './platform/mail/mailer.js';
+import type { Deps } from './platform/deps.js';
+import { createMailer } from './platform/mail/mailer.js';
 import { closeRedis, createRedis } from './platform/redis.js';
 
-/** Everything the application needs from the outside world, built once per process and passed in. */
-export interface Deps {
-  config: Config;
-  log: Logger;
-  database: DatabaseHandle;
-  db: Db;
-  /** Shared connection for cache and rate limits; absent in embedded mode. */
-  redis: Redis | undefined;
-  /** Prepended to every Redis key (`REDIS_PREFIX`), so several deployments or test runs can share one Redis. */
-  redisPrefix: string;
-  cache: CacheStore;
-  responseCache: ResponseCache;
-  jobs: JobQueue<Deps>;
-  mailer: Mailer;
-  clock: () => Date;
-  authenticate: Authenticator;
-  close(): Promise<void>;
-}
+export type { Deps };
 
 export interface DepsOptions {
   /** Apply migrations after opening the database. */

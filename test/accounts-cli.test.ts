@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSuperuserCommand, type SuperuserOptions } from '../src/commands/createsuperuser.js';
 import { CommandError } from '../src/commands/output.js';
 import { checkPassword } from '../src/modules/accounts/passwords.js';
-import { users, type User } from '../src/modules/accounts/schema.js';
+import { users, type User } from '../src/modules/accounts/tables.js';
 import { openDatabase, type Db } from '../src/platform/db/client.js';
 import { bearer, makeUser, tokensFor } from './helpers/accounts.js';
 import { createTestApp, type TestApp } from './helpers/app.js';

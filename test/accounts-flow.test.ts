@@ -108,7 +108,7 @@ describe('accounts end to end over real HTTP with a real SMTP server', () => {
   });
 
   it('records the delivery of the verification e-mail on the user', async () => {
-    const { users } = await import('../src/modules/accounts/schema.js');
+    const { users } = await import('../src/modules/accounts/tables.js');
     const { eq } = await import('drizzle-orm');
     const [row] = await t.deps.db.select().from(users).where(eq(users.username, 'alice'));
     expect(row).toMatchObject({ verificationEmailAttempts: 1, isVerified: true });

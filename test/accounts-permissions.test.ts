@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { passwordResetTokens, refreshTokens, users, type User } from '../src/modules/accounts/schema.js';
+import { passwordResetTokens, refreshTokens, users, type User } from '../src/modules/accounts/tables.js';
 import { randomToken, TokenSigner, tokenHash } from '../src/modules/accounts/tokens.js';
 import { bearer, makeUser, PASSWORD, signedInUser, tokensFor } from './helpers/accounts.js';
 import { createTestApp, type TestApp } from './helpers/app.js';

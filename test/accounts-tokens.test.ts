@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { users, type User } from '../src/modules/accounts/schema.js';
+import { users, type User } from '../src/modules/accounts/tables.js';
 import { TokenSigner } from '../src/modules/accounts/tokens.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { bearer, linkIn, makeUser, PASSWORD, tokensFor } from './helpers/accounts.js';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { categories, productCategories, products, variants } from '../src/modules/catalog/schema.js';
+import { categories, productCategories, products, variants } from '../src/modules/catalog/tables.js';
 import { queryRows } from '../src/platform/db/client.js';
 import { signedInUser } from './helpers/accounts.js';
 import { createTestApp, type TestApp } from './helpers/app.js';

@@ -8,7 +8,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { categories, productCategories, products } from '../src/modules/catalog/schema.js';
+import { categories, productCategories, products } from '../src/modules/catalog/tables.js';
 import { queryRows } from '../src/platform/db/client.js';
 import { transaction } from '../src/platform/db/transaction.js';
 import { signedInUser } from './helpers/accounts.js';

@@ -8,7 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { categories, productCategories, products, variants } from '../src/modules/catalog/schema.js';
+import { categories, productCategories, products, variants } from '../src/modules/catalog/tables.js';
 import { queryRows } from '../src/platform/db/client.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addProductImage, INVALID_IMAGE, MAX_IMAGE_BYTES, NO_FILE } from '../src/modules/catalog/images.js';
-import { productImages, products } from '../src/modules/catalog/schema.js';
+import { productImages, products } from '../src/modules/catalog/tables.js';
 import { signedInUser } from './helpers/accounts.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 

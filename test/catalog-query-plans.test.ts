@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { products } from '../src/modules/catalog/schema.js';
+import { products } from '../src/modules/catalog/tables.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { genericPlan, queryRecorder } from './helpers/query-plans.js';
 

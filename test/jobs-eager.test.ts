@@ -5,7 +5,7 @@ import type { Deps } from '../src/deps.js';
 import { transaction } from '../src/platform/db/transaction.js';
 import { EagerJobQueue } from '../src/platform/jobs/eager.js';
 import { defineJob, JobRegistry } from '../src/platform/jobs/registry.js';
-import { jobs } from '../src/platform/jobs/schema.js';
+import { jobs } from '../src/platform/jobs/tables.js';
 import { findJob } from '../src/platform/jobs/store.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { captureOutput } from './helpers/output.js';

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { Deps } from '../deps.js';
-import { generateCatalog, type GenerateOptions } from '../modules/catalog/dataset/generate.js';
+import type { Deps } from '../platform/deps.js';
 import {
   CatalogFileError,
+  generateCatalog,
   importCatalog,
   type FileSummary,
+  type GenerateOptions,
   type ImportProgress,
   type ImportSummary,
-} from '../modules/catalog/dataset/import.js';
+} from '../modules/catalog/index.js';
 import { CommandError, type Output } from './output.js';
 
 /** Bad rows listed one by one at most; the rest are counted. */

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../platform/deps.js';
 import { HttpError } from '../platform/errors/http-errors.js';
-import { createSuperuser } from '../modules/accounts/superusers.js';
+import { createSuperuser } from '../modules/accounts/index.js';
 import { CommandError, type Output } from './output.js';
 
 export interface SuperuserOptions {

@@ -1,7 +1,7 @@
-import type { Deps } from '../deps.js';
+import type { Deps } from '../platform/deps.js';
 import { errorMessage } from '../platform/errors/describe.js';
 import { BullmqJobQueue } from '../platform/jobs/bullmq.js';
-import type { JobRow } from '../platform/jobs/schema.js';
+import type { JobRow } from '../platform/jobs/tables.js';
 import { deleteUnstarted, findJob, listFailed, resetFailed } from '../platform/jobs/store.js';
 import { CommandError, type Output } from './output.js';
 

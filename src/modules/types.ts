@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../platform/deps.js';
 import type { Authenticator } from '../platform/auth.js';
 import type { JobDefinition } from '../platform/jobs/registry.js';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ParsedMail } from 'mailparser';
 import type { Deps } from '../../src/deps.js';
 import { hashPassword } from '../../src/modules/accounts/passwords.js';
-import { users, type User } from '../../src/modules/accounts/schema.js';
+import { users, type User } from '../../src/modules/accounts/tables.js';
 
 export const PASSWORD = 'Correct-Horse-Battery-9';
 

@@ -1,6 +1,6 @@
 import { inArray } from 'drizzle-orm';
 import type { Deps } from '../../src/deps.js';
-import { jobs } from '../../src/platform/jobs/schema.js';
+import { jobs } from '../../src/platform/jobs/tables.js';
 import { waitFor } from './wait.js';
 
 /**

@@ -1,13 +1,13 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import type { Principal } from '../../platform/auth.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { badRequest, forbidden, notFound } from '../../platform/errors/http-errors.js';
 import { booleanFilter } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
-import { users, type User } from './schema.js';
+import { users, type User } from './tables.js';
 import { revokeAllSessions } from './sessions.js';
 import { findUserById, staffView } from './users.js';
 

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import type { Authenticator } from '../../platform/auth.js';
 import { unauthorized } from '../../platform/errors/http-errors.js';
-import { users } from './schema.js';
+import { users } from './tables.js';
 import { TokenSigner } from './tokens.js';
 
 const notValid = () => unauthorized('Given token not valid for any token type', { code: 'token_not_valid' });

@@ -1,5 +1,5 @@
 import { renderEmail } from '../../platform/mail/template.js';
-import type { User } from './schema.js';
+import type { User } from './tables.js';
 
 const greeting = (user: User) => `Hello ${user.firstName || user.username},`;
 

@@ -10,3 +10,5 @@ export const accounts: AppModule = {
   jobs: accountJobs,
   authenticator: createAuthenticator,
 };
+
+export { createSuperuser } from './superusers.js';

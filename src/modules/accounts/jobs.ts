@@ -1,4 +1,4 @@
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { defineJob } from '../../platform/jobs/registry.js';
 import { SEND_PASSWORD_RESET_EMAIL, sendPasswordResetEmail } from './password-reset.js';
 import { SEND_VERIFICATION_EMAIL, sendVerificationEmail } from './registration.js';

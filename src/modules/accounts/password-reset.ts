@@ -1,10 +1,10 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { transaction, type Tx } from '../../platform/db/transaction.js';
 import { badRequest } from '../../platform/errors/http-errors.js';
 import { passwordResetEmail } from './emails.js';
 import { checkPassword, hashPassword, passwordProblems } from './passwords.js';
-import { passwordResetTokens, users, type User } from './schema.js';
+import { passwordResetTokens, users, type User } from './tables.js';
 import { revokeAllSessions } from './sessions.js';
 import { randomToken, tokenHash } from './tokens.js';
 import { findUserByEmail, findUserById, normalizeEmail } from './users.js';

@@ -1,11 +1,11 @@
 import { eq, or, sql } from 'drizzle-orm';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { badRequest, HttpError, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { verificationEmail } from './emails.js';
 import { hashPassword, passwordProblems } from './passwords.js';
-import { users, type User } from './schema.js';
+import { users, type User } from './tables.js';
 import { TokenError, TokenSigner } from './tokens.js';
 import { findUserByEmail, findUserById, normalizeEmail } from './users.js';
 

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { requireUser, signedIn, staffElseNotFound, staffOnly } from '../../platform/auth.js';
 import { badRequest, notFound } from '../../platform/errors/http-errors.js';
 import { validationErrorsToFields } from '../../platform/errors/validation.js';
@@ -33,8 +33,8 @@ import {
 import { logout, obtainTokens, refreshSession } from './sessions.js';
 import { findUserById, selfView, staffView } from './users.js';
 
-const auth = { throttle: { scope: 'auth', perIp: true } };
-const usersScope = { throttle: { scope: 'users' } };
+const authThrottle = { throttle: { scope: 'auth', perIp: true } };
+const usersThrottle = { throttle: { scope: 'users' } };
 const bearer = [{ bearerAuth: [] }];
 
 const RESEND_MESSAGE = 'If an account with this e-mail is awaiting verification, a new link has been sent.';
@@ -46,7 +46,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/register/',
     {
-      config: auth,
+      config: authThrottle,
       schema: {
         tags: ['accounts'],
         summary: 'Create an account; a verification e-mail follows',
@@ -85,7 +85,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/resend-verification/',
     {
-      config: auth,
+      config: authThrottle,
       schema: {
         tags: ['accounts'],
         summary: 'Send a new verification link (the answer is the same whether or not the account exists)',
@@ -102,7 +102,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/auth/token/',
     {
-      config: auth,
+      config: authThrottle,
       // The schema cannot say "username or email"; the handler adds that to ajv's errors, so a
       // client learns of every missing field at once.
       attachValidation: true,
@@ -160,7 +160,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/auth/password-reset/',
     {
-      config: auth,
+      config: authThrottle,
       schema: {
         tags: ['auth'],
         summary: 'E-mail a password reset token (the answer is the same whether or not the account exists)',
@@ -177,7 +177,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/auth/password-reset/confirm/',
     {
-      config: auth,
+      config: authThrottle,
       schema: {
         tags: ['auth'],
         summary: 'Set a new password with a reset token; every session of the account ends',
@@ -194,7 +194,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.get(
     '/api/users/me/',
     {
-      config: usersScope,
+      config: usersThrottle,
       preValidation: signedIn,
       schema: {
         tags: ['users'],
@@ -209,7 +209,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.patch(
     '/api/users/me/',
     {
-      config: usersScope,
+      config: usersThrottle,
       preValidation: signedIn,
       schema: {
         tags: ['users'],
@@ -231,7 +231,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/users/me/password/',
     {
-      config: usersScope,
+      config: usersThrottle,
       preValidation: signedIn,
       schema: {
         tags: ['users'],
@@ -251,7 +251,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.get(
     '/api/users/',
     {
-      config: usersScope,
+      config: usersThrottle,
       preValidation: staffOnly,
       schema: {
         tags: ['users'],
@@ -267,7 +267,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.get(
     '/api/users/:id/',
     {
-      config: usersScope,
+      config: usersThrottle,
       preValidation: signedIn,
       schema: {
         tags: ['users'],
@@ -287,7 +287,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.patch(
     '/api/users/:id/',
     {
-      config: usersScope,
+      config: usersThrottle,
       preValidation: staffElseNotFound,
       schema: {
         tags: ['users'],

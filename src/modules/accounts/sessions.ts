@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import type { Executor } from '../../platform/db/client.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { HttpError, unauthorized } from '../../platform/errors/http-errors.js';
 import { checkPassword } from './passwords.js';
-import { refreshTokens, type User } from './schema.js';
+import { refreshTokens, type User } from './tables.js';
 import { TokenSigner, tokenHash } from './tokens.js';
 import { findUserByEmail, findUserById, findUsersByLogin, normalizeEmail } from './users.js';
 

@@ -1,8 +1,8 @@
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { badRequest, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { hashPassword, passwordProblems } from './passwords.js';
-import { users, type User } from './schema.js';
+import { users, type User } from './tables.js';
 import { normalizeEmail } from './users.js';
 
 const USERNAME = /^[\w.@+-]{1,150}$/;

@@ -1,6 +1,6 @@
 import { eq, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
-import { users, type User } from './schema.js';
+import { users, type User } from './tables.js';
 
 const lower = (value: string) => sql`lower(${value})`;
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { queryRows, type Executor } from '../../platform/db/client.js';
 import { foreignKeyViolation, uniqueViolation } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
@@ -8,7 +8,7 @@ import { badRequest, conflict, notFound } from '../../platform/errors/http-error
 import { booleanFilter } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { CATALOG_SCOPE } from './cache.js';
-import { categories, productCategories, type Category } from './schema.js';
+import { categories, productCategories, type Category } from './tables.js';
 import { slugify, UUID_PATTERN } from './slugs.js';
 
 /** What a category's view shows. */

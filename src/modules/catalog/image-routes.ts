@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { staffOnly } from '../../platform/auth.js';
 import { fieldError, HttpError, notFound } from '../../platform/errors/http-errors.js';
 import { Detail, errors } from '../../platform/http/schemas.js';

@@ -1,5 +1,5 @@
-import type { Deps } from '../../deps.js';
-import type { ProductImage } from './schema.js';
+import type { Deps } from '../../platform/deps.js';
+import type { ProductImage } from './tables.js';
 
 /** Public URL of a file under the media directory. */
 export const mediaUrl = (deps: Deps, productId: string, file: string) =>

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import sharp, { type Metadata } from 'sharp';
 import type { Config } from '../../config.js';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import type { Executor } from '../../platform/db/client.js';
 import { fieldError, notFound } from '../../platform/errors/http-errors.js';
-import { productImages, products, type ProductImage } from './schema.js';
+import { productImages, products, type ProductImage } from './tables.js';
 
 /** The largest upload accepted (SPEC §4 images); a bigger file is a 413. */
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;

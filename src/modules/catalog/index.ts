@@ -12,3 +12,12 @@ export const catalog: AppModule = {
   },
   onStart: loadDemoCatalog,
 };
+
+export { generateCatalog, type GenerateOptions } from './dataset/generate.js';
+export {
+  CatalogFileError,
+  importCatalog,
+  type FileSummary,
+  type ImportProgress,
+  type ImportSummary,
+} from './dataset/import.js';

@@ -1,10 +1,10 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import type { Db } from '../../platform/db/client.js';
 import { notFound } from '../../platform/errors/http-errors.js';
 import { categoryView, type CategoryFields } from './categories.js';
 import { imageView, type ImageFields } from './image-view.js';
-import { products } from './schema.js';
+import { products } from './tables.js';
 import { UUID_PATTERN } from './slugs.js';
 import { variantView, visibility, type VariantFields } from './products.js';
 

@@ -1,6 +1,6 @@
 import { and, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { badRequest } from '../../platform/errors/http-errors.js';
 import {
   booleanFilter,
@@ -11,7 +11,7 @@ import {
 } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { categorySubtree } from './categories.js';
-import { productCounts, products } from './schema.js';
+import { productCounts, products } from './tables.js';
 import { UUID_PATTERN } from './slugs.js';
 import { visibility } from './products.js';
 

@@ -1,12 +1,12 @@
 import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import type { Executor } from '../../platform/db/client.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { transaction, type Tx } from '../../platform/db/transaction.js';
 import { parseDecimal } from '../../platform/decimal.js';
 import { badRequest, notFound, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { CATALOG_SCOPE } from './cache.js';
-import { categories, productCategories, products, type Product, type Variant } from './schema.js';
+import { categories, productCategories, products, type Product, type Variant } from './tables.js';
 import { slugify, UUID_PATTERN } from './slugs.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { staffOnly } from '../../platform/auth.js';
 import { errors } from '../../platform/http/schemas.js';
 import { listQuerySchema, pageSchema } from '../../platform/list/index.js';
@@ -34,7 +34,7 @@ import {
 } from './schemas.js';
 import { createVariant, deleteVariant, findVariant, listVariants, updateVariant } from './variants.js';
 
-const products = { throttle: { scope: 'products' } };
+const productsThrottle = { throttle: { scope: 'products' } };
 const bearer = [{ bearerAuth: [] }];
 const IdOrSlug = Type.Object({ id: Type.String({ maxLength: 100, description: 'Id or slug.' }) });
 const Id = Type.Object({ id: Type.String({ maxLength: 100 }) });
@@ -136,7 +136,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.get(
     '/api/products/',
     {
-      config: products,
+      config: productsThrottle,
       schema: {
         tags: ['catalog'],
         summary: 'Products: filter, search, order, paginate (cached; the public sees live, active ones)',
@@ -170,7 +170,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.get(
     '/api/products/:id/',
     {
-      config: products,
+      config: productsThrottle,
       schema: {
         tags: ['catalog'],
         summary: 'One product by id or slug, with categories, variants and images',
@@ -184,7 +184,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/products/',
     {
-      config: products,
+      config: productsThrottle,
       preValidation: staffOnly,
       schema: {
         ...staffWrite('Create a product (staff)'),
@@ -202,7 +202,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     r[method](
       '/api/products/:id/',
       {
-        config: products,
+        config: productsThrottle,
         preValidation: staffOnly,
         schema: {
           ...staffWrite(method === 'put' ? 'Replace a product (staff)' : 'Edit a product (staff)'),
@@ -222,7 +222,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.delete(
     '/api/products/:id/',
     {
-      config: products,
+      config: productsThrottle,
       preValidation: staffOnly,
       schema: {
         ...staffWrite('Delete a product (staff): hidden, kept for orders'),
@@ -240,7 +240,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.get(
     '/api/products/:id/variants/',
     {
-      config: products,
+      config: productsThrottle,
       preValidation: staffOnly,
       schema: {
         ...staffWrite('Variants of a product, with stock (staff)'),
@@ -257,7 +257,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/products/:id/variants/',
     {
-      config: products,
+      config: productsThrottle,
       preValidation: staffOnly,
       schema: {
         ...staffWrite('Add a variant (staff)'),
@@ -275,7 +275,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.patch(
     '/api/variants/:id/',
     {
-      config: products,
+      config: productsThrottle,
       preValidation: staffOnly,
       schema: {
         ...staffWrite('Edit a variant, its price or stock (staff)'),
@@ -293,7 +293,7 @@ export function catalogRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.delete(
     '/api/variants/:id/',
     {
-      config: products,
+      config: productsThrottle,
       preValidation: staffOnly,
       schema: {
         ...staffWrite('Delete a variant (staff): hidden, kept for orders'),

@@ -1,11 +1,11 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../platform/deps.js';
 import { uniqueViolation } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { parseDecimal } from '../../platform/decimal.js';
 import { badRequest, notFound } from '../../platform/errors/http-errors.js';
 import { CATALOG_SCOPE } from './cache.js';
-import { products, variants, type Product, type Variant } from './schema.js';
+import { products, variants, type Product, type Variant } from './tables.js';
 import { UUID_PATTERN } from './slugs.js';
 
 export interface VariantInput {

@@ -1,5 +1,5 @@
 import { backoffDelay, JobQueue } from './queue.js';
-import type { JobRow } from './schema.js';
+import type { JobRow } from './tables.js';
 import { claimDueForRun, releaseStale } from './store.js';
 
 // A job still `running` after this long belonged to a process that died.

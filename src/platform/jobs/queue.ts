@@ -3,7 +3,7 @@ import type { Db } from '../db/client.js';
 import type { Tx } from '../db/transaction.js';
 import { currentRequestId } from '../request-context.js';
 import type { JobContext, JobRegistry } from './registry.js';
-import type { JobRow } from './schema.js';
+import type { JobRow } from './tables.js';
 import { errorMessage } from '../errors/describe.js';
 import { insertJob, markAttemptFailed, markSucceeded } from './store.js';
 

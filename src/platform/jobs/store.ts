@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/client.js';
-import { jobs, type JobRow } from './schema.js';
+import { jobs, type JobRow } from './tables.js';
 
 /** SQL over the `jobs` table; every state change of a job goes through here. */
 

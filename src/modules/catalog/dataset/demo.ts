@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { Deps } from '../../../deps.js';
+import type { Deps } from '../../../platform/deps.js';
 import { queryRows } from '../../../platform/db/client.js';
 import { generateCatalog } from './generate.js';
 import { importCatalog } from './import.js';

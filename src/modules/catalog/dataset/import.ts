@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
-import type { Deps } from '../../../deps.js';
+import type { Deps } from '../../../platform/deps.js';
 import { CATALOG_SCOPE } from '../cache.js';
 import { CsvFileError } from './csv-reader.js';
 import { CATEGORIES_FILE, PRODUCTS_FILE, VARIANTS_FILE } from './format.js';

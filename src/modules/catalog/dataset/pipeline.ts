@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Deps } from '../../../deps.js';
+import type { Deps } from '../../../platform/deps.js';
 import { transaction, type Tx } from '../../../platform/db/transaction.js';
 import { CsvFileError, readCsv } from './csv-reader.js';
 
