@@ -21,6 +21,11 @@ export interface AppOptions {
   plugins?: FastifyPluginAsync[];
 }
 
+/** A hop count as the function Fastify makes of one (its types take no number). */
+function trustProxyOption(trust: Deps['config']['trustProxy']) {
+  return typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+}
+
 /** The HTTP application: platform plugins, then every module's routes. Does not listen. */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
@@ -29,7 +34,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   const app: FastifyInstance = Fastify({
     loggerInstance,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     // `verbose` hands the failing schema to the error mapper, so a field's `x-error` can word its message.

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
@@ -21,6 +22,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Distinct parameterised statements each PostgreSQL connection keeps prepared. */
   databasePreparedStatements: number;
+  /** PostgreSQL cancels a statement running longer than this; 0 for never. */
+  databaseStatementTimeoutMs: number;
   redisUrl: string | undefined;
   redisPrefix: string;
   secretKey: string;
@@ -49,7 +52,8 @@ export interface Config {
   corsOrigins: string[];
   logLevel: LogLevel;
   webConcurrency: number;
-  trustProxy: boolean;
+  /** Fastify's `trustProxy`: off, the number of proxy hops, or the proxies' addresses and CIDR ranges. */
+  trustProxy: false | number | string[];
   shutdownTimeoutMs: number;
 }
 
@@ -125,6 +129,30 @@ class EnvReader {
     return value;
   }
 
+  /**
+   * `TRUST_PROXY`: `true` would trust every hop, so the left-most `X-Forwarded-For`, which the
+   * client writes, would become its address; only a hop count or the proxies' addresses are taken.
+   */
+  trustProxy(name: string): false | number | string[] {
+    const value = this.raw(name);
+    if (value === undefined || ['false', 'no', 'off', '0'].includes(value.toLowerCase())) return false;
+    const expected =
+      'false, a number of proxy hops (1 behind one load balancer) or a comma-separated list of proxy addresses or CIDR ranges';
+    if (/^\d+$/.test(value)) return Number(value) <= 64 ? Number(value) : this.fail(name, expected);
+    const entries = value.split(',').map((e) => e.trim());
+    const named = ['loopback', 'linklocal', 'uniquelocal'];
+    const valid = (entry: string) => {
+      if (named.includes(entry)) return true;
+      const [address, prefix, ...rest] = entry.split('/');
+      const family = isIP(address ?? '');
+      if (family === 0 || rest.length > 0) return false;
+      if (prefix === undefined) return true;
+      return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+    };
+    if (entries.length === 0 || !entries.every(valid)) this.fail(name, expected);
+    return entries;
+  }
+
   oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
     const value = this.raw(name) ?? fallback;
     if (!(choices as readonly string[]).includes(value)) this.fail(name, `one of ${choices.join(', ')}`);
@@ -157,7 +185,10 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey = developmentSecretKey(dataDir);
   }
 
-  const siteUrl = r.url('SITE_URL', ['http', 'https'], 'http://127.0.0.1:8000')!.replace(/\/+$/, '');
+  const port = r.int('PORT', 8000, 0, 65535);
+  const siteUrl = r
+    .url('SITE_URL', ['http', 'https'], `http://127.0.0.1:${port}`)!
+    .replace(/\/+$/, '');
   const sharedState = databaseUrl !== undefined && redisUrl !== undefined;
   const webConcurrency = r.int(
     'WEB_CONCURRENCY',
@@ -173,11 +204,12 @@ export function loadConfig(env: Env = process.env): Config {
 
   return {
     nodeEnv,
-    port: r.int('PORT', 8000, 0, 65535),
+    port,
     host: r.str('HOST', '127.0.0.1'),
     dataDir,
     databaseUrl,
     databasePreparedStatements: r.int('DATABASE_PREPARED_STATEMENTS', 200, 0, 100_000),
+    databaseStatementTimeoutMs: r.durationMs('DATABASE_STATEMENT_TIMEOUT', '30s'),
     redisUrl,
     redisPrefix: r.str('REDIS_PREFIX', 'nexus:'),
     secretKey,
@@ -228,7 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
       nodeEnv === 'test' ? 'silent' : 'info',
     ),
     webConcurrency,
-    trustProxy: r.bool('TRUST_PROXY', false),
+    trustProxy: r.trustProxy('TRUST_PROXY'),
     shutdownTimeoutMs: r.durationMs('SHUTDOWN_TIMEOUT', '30s'),
   };
 }
