@@ -11,6 +11,11 @@ export function foreignKeyViolation(err: unknown): string | null {
   return violation(err, '23503');
 }
 
+/** PostgreSQL cancelled the statement (SQLSTATE 57014): it ran past `DATABASE_STATEMENT_TIMEOUT`. */
+export function statementCancelled(err: unknown): boolean {
+  return violation(err, '57014') !== null;
+}
+
 function violation(err: unknown, sqlState: string): string | null {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const fields = e as Error & { code?: unknown; constraint?: unknown };

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { statementCancelled } from '../db/errors.js';
 import { HttpError } from './http-errors.js';
 import { validationErrorsToFields } from './validation.js';
 
@@ -37,6 +38,13 @@ export function installErrorHandler(app: FastifyInstance, { development }: { dev
     const client = describeClientError(err, request.headers['content-type']);
     if (client) return reply.code(client.status).send({ detail: client.detail });
 
+    if (statementCancelled(err)) {
+      request.log.warn({ err }, 'statement cancelled by DATABASE_STATEMENT_TIMEOUT');
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({ detail: 'The database took too long to answer. Try again later.' });
+    }
     request.log.error({ err }, 'unhandled error');
     const body: Record<string, unknown> = { detail: 'A server error occurred.' };
     if (development) Object.assign(body, { error: err.message, stack: err.stack?.split('\n') });
