@@ -186,9 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const port = r.int('PORT', 8000, 0, 65535);
-  const siteUrl = r
-    .url('SITE_URL', ['http', 'https'], `http://127.0.0.1:${port}`)!
-    .replace(/\/+$/, '');
+  const siteUrl = r.url('SITE_URL', ['http', 'https'], `http://127.0.0.1:${port}`)!.replace(/\/+$/, '');
   const sharedState = databaseUrl !== undefined && redisUrl !== undefined;
   const webConcurrency = r.int(
     'WEB_CONCURRENCY',

@@ -9,7 +9,8 @@ import { booleanFilter } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { CATALOG_SCOPE } from './cache.js';
 import { categories, productCategories, type Category } from './tables.js';
-import { slugify, UUID_PATTERN } from './slugs.js';
+import { UUID_PATTERN } from '../../platform/ids.js';
+import { slugify } from './slugs.js';
 
 /** What a category's view shows. */
 export type CategoryFields = Pick<

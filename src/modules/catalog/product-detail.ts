@@ -5,7 +5,7 @@ import { notFound } from '../../platform/errors/http-errors.js';
 import { categoryView, type CategoryFields } from './categories.js';
 import { imageView, type ImageFields } from './image-view.js';
 import { products } from './tables.js';
-import { UUID_PATTERN } from './slugs.js';
+import { UUID_PATTERN } from '../../platform/ids.js';
 import { variantView, visibility, type VariantFields } from './products.js';
 
 /** A nested row as JSON: the table's fields under their TypeScript names, timestamps as text. */

@@ -12,7 +12,7 @@ import {
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { categorySubtree } from './categories.js';
 import { productCounts, products } from './tables.js';
-import { UUID_PATTERN } from './slugs.js';
+import { UUID_PATTERN } from '../../platform/ids.js';
 import { visibility } from './products.js';
 
 /**

@@ -7,7 +7,8 @@ import { parseDecimal } from '../../platform/decimal.js';
 import { badRequest, notFound, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { CATALOG_SCOPE } from './cache.js';
 import { categories, productCategories, products, type Product, type Variant } from './tables.js';
-import { slugify, UUID_PATTERN } from './slugs.js';
+import { UUID_PATTERN } from '../../platform/ids.js';
+import { slugify } from './slugs.js';
 
 /**
  * The public sees live, active products; staff everything live, and deleted ones with

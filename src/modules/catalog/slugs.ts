@@ -12,4 +12,3 @@ export function slugify(text: string, maxLength = 50): string {
 }
 
 export const SLUG_PATTERN = '^[-a-zA-Z0-9_]+$';
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -6,7 +6,7 @@ import { parseDecimal } from '../../platform/decimal.js';
 import { badRequest, notFound } from '../../platform/errors/http-errors.js';
 import { CATALOG_SCOPE } from './cache.js';
 import { products, variants, type Product, type Variant } from './tables.js';
-import { UUID_PATTERN } from './slugs.js';
+import { UUID_PATTERN } from '../../platform/ids.js';
 
 export interface VariantInput {
   name?: string | undefined;

@@ -24,9 +24,7 @@ export function parseFilter<T>(
 }
 
 const DECIMAL = /^-?\d{1,12}(\.\d{1,6})?$/;
-const INTEGER = /^-?\d{1,15}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A decimal kept as a string, so money never goes through floating point. */
 export const decimalFilter = (
@@ -39,30 +37,6 @@ export const decimalFilter = (
   apply,
 });
 
-export const integerFilter = (
-  description: string,
-  apply: (value: number) => SQL | undefined,
-): Filter<number> => ({
-  type: 'integer',
-  description,
-  parse: (raw) => (INTEGER.test(raw.trim()) ? Number(raw.trim()) : { error: 'Enter a whole number.' }),
-  apply,
-});
-
-/** `Date` rolls 2025-02-30 over to March 2; a filter must refuse it instead. */
-function realCalendarDate(text: string): boolean {
-  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
-  const hour = Number(text.slice(11, 13) || '0');
-  return (
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= new Date(Date.UTC(year, month, 0)).getUTCDate() &&
-    hour < 24
-  );
-}
-
-/** ISO 8601 date-time (or a bare date, taken as midnight UTC). */
 export const dateTimeFilter = (
   description: string,
   apply: (value: Date) => SQL | undefined,
@@ -75,7 +49,7 @@ export const dateTimeFilter = (
     if (!ISO_DATE_TIME.test(text) || !realCalendarDate(text)) return { error: 'Enter a valid date/time.' };
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(text) || text.length === 10;
     const date = new Date(hasZone || text.length === 10 ? text : `${text}Z`);
-    return Number.isNaN(date.getTime()) ? { error: 'Enter a valid date/time.' } : date;
+    return storableDate(date) ? date : { error: 'Enter a valid date/time.' };
   },
   apply,
 });
@@ -102,30 +76,5 @@ export const textFilter = (
   type: 'string',
   description,
   parse: (raw) => (raw.length <= 200 ? raw : { error: 'Ensure this value has at most 200 characters.' }),
-  apply,
-});
-
-export const uuidFilter = (
-  description: string,
-  apply: (value: string) => SQL | undefined,
-): Filter<string> => ({
-  type: 'string',
-  format: 'uuid',
-  description,
-  parse: (raw) => (UUID.test(raw.trim()) ? raw.trim().toLowerCase() : { error: 'Enter a valid UUID.' }),
-  apply,
-});
-
-export const choiceFilter = <C extends string>(
-  description: string,
-  choices: readonly C[],
-  apply: (value: C) => SQL | undefined,
-): Filter<C> => ({
-  type: 'string',
-  description: `${description} One of: ${choices.join(', ')}.`,
-  parse: (raw) =>
-    (choices as readonly string[]).includes(raw)
-      ? (raw as C)
-      : { error: `Select a valid choice. ${raw} is not one of the available choices.` },
   apply,
 });
