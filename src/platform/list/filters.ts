@@ -37,6 +37,29 @@ export const decimalFilter = (
   apply,
 });
 
+/** `Date` rolls 2025-02-30 over to March 2; a filter must refuse it instead. */
+function realCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const hour = Number(text.slice(11, 13) || '0');
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= new Date(Date.UTC(year, month, 0)).getUTCDate() &&
+    hour < 24
+  );
+}
+
+/**
+ * PostgreSQL takes years 1 to 9999 as written here; year 0 (also reached through an offset, as in
+ * 0001-01-01T00:00+01:00) and years past 9999 are errors of the database, so they are the client's 400.
+ */
+export function storableDate(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
+}
+
+/** ISO 8601 date-time (or a bare date, taken as midnight UTC). */
 export const dateTimeFilter = (
   description: string,
   apply: (value: Date) => SQL | undefined,
