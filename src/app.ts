@@ -5,9 +5,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPlug
 import type { Deps } from './deps.js';
 import { modules } from './modules/index.js';
 import { authPlugin } from './platform/auth.js';
-import { installErrorHandler } from './platform/errors/handler.js';
+import { answerFrameworkError, installErrorHandler } from './platform/errors/handler.js';
 import { registerHealth } from './platform/health.js';
-import { conventionsPlugin, requestIdOf } from './platform/http/conventions.js';
+import { boundedInputPlugin } from './platform/http/bounded-input.js';
+import { storableDateFormats } from './platform/http/formats.js';
+import { conventionsPlugin, refuseMalformedPreflight, requestIdOf } from './platform/http/conventions.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerDocs, registerOpenApi } from './platform/openapi.js';
 import { throttlePlugin } from './platform/throttle.js';
@@ -46,18 +48,23 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
         verbose: true,
         keywords: ['x-error'],
       },
+      onCreate: storableDateFormats,
     },
     return503OnClosing: true,
+    // The router's own refusals (a malformed percent-escape, an over-long segment) in DRF's shapes.
+    frameworkErrors: answerFrameworkError,
   });
 
   installErrorHandler(app, { development: config.nodeEnv === 'development' });
-  await app.register(conventionsPlugin);
+  await app.register(conventionsPlugin, { siteUrl: config.siteUrl });
+  await app.register(boundedInputPlugin);
   registerSecurityHeaders(app, {
     // No upgrade-insecure-requests: development and private deployments serve plain HTTP.
     contentSecurityPolicy: {
       directives: { 'worker-src': ["'self'", 'blob:'], 'upgrade-insecure-requests': null },
     },
   });
+  refuseMalformedPreflight(app);
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
     exposedHeaders: ['x-request-id', 'x-cache', 'etag', 'retry-after'],

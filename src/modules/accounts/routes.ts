@@ -102,7 +102,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/auth/token/',
     {
-      config: authThrottle,
+      config: { ...authThrottle, noStore: true },
       // The schema cannot say "username or email"; the handler adds that to ajv's errors, so a
       // client learns of every missing field at once.
       attachValidation: true,
@@ -131,6 +131,7 @@ export function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   r.post(
     '/api/auth/token/refresh/',
     {
+      config: { noStore: true },
       schema: {
         tags: ['auth'],
         summary: 'Rotate a refresh token: a new pair; the old refresh token is used up',

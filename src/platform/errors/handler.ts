@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { statementCancelled } from '../db/errors.js';
 import { HttpError } from './http-errors.js';
 import { validationErrorsToFields } from './validation.js';
@@ -50,4 +50,19 @@ export function installErrorHandler(app: FastifyInstance, { development }: { dev
     if (development) Object.assign(body, { error: err.message, stack: err.stack?.split('\n') });
     return reply.code(500).send(body);
   });
+}
+
+/**
+ * Errors the router raises before any hook runs: a path that does not decode (`%E0%A4%A`, `%ZZ`) is
+ * a 400; a segment past `maxParamLength` names nothing that exists, so it is DRF's 404.
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void reply.code(404).send({ detail: 'Not found.' });
+    return;
+  }
+  const status = err.code === 'FST_ERR_BAD_URL' ? 400 : (err.statusCode ?? 400);
+  const detail = err.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: it does not decode as UTF-8.' : err.message;
+  void reply.code(status).send({ detail });
 }

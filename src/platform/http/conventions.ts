@@ -7,10 +7,37 @@ import { requestContext } from '../request-context.js';
 
 const SAFE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
+/** RFC 3986's host (a name, IPv4, or a bracketed IPv6 literal) and an optional port. */
+const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::(\d{1,5}))?$/;
+
+/** A `Host` the server can answer: well-formed, with a port that exists. Absent is fine (HTTP/1.0). */
+export function saneHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const match = HOST_HEADER.exec(host);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65535);
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `Cache-Control: no-store`: the response carries a secret (tokens), for no cache to keep. */
+    noStore?: boolean;
+  }
+  interface FastifyInstance {
+    /** `SITE_URL`: absolute links are made from it, never from the request's `Host`. */
+    siteUrl: string;
+  }
+}
+
 /** Takes the caller's `X-Request-Id` when it is sane, so logs can follow a request across services. */
 export function requestIdOf(request: { headers: Record<string, string | string[] | undefined> }): string {
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function varyWithAuthorization(vary: unknown): string {
+  const given = typeof vary === 'string' ? vary : Array.isArray(vary) ? vary.join(', ') : '';
+  if (given === '') return 'Authorization';
+  return /(^|,)\s*authorization\s*(,|$)/i.test(given) ? given : `${given}, Authorization`;
 }
 
 /**
@@ -19,7 +46,8 @@ export function requestIdOf(request: { headers: Record<string, string | string[]
  */
 export const conventionsPlugin = fp(
   // eslint-disable-next-line @typescript-eslint/require-await
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { siteUrl: string }) => {
+    app.decorate('siteUrl', options.siteUrl);
     // A second router that knows only which methods each path takes, to tell 405 from 404.
     const methodsByPath = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
     app.addHook('onRoute', (route) => {
@@ -34,7 +62,22 @@ export const conventionsPlugin = fp(
 
     app.addHook('onRequest', (request, reply, done) => {
       reply.header('x-request-id', request.id);
+      if (!saneHost(request.headers.host)) {
+        done(new HttpError(400, { detail: 'The Host header is malformed.' }));
+        return;
+      }
       requestContext.run({ requestId: request.id }, done);
+    });
+
+    // What a shared cache (a CDN, a proxy) may keep: an answer that depends on the caller is
+    // private to it, and one carrying a token is kept by no one.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      reply.header('vary', varyWithAuthorization(reply.getHeader('vary')));
+      if (request.routeOptions.config?.noStore) reply.header('cache-control', 'no-store');
+      else if (request.headers.authorization !== undefined && !reply.hasHeader('cache-control')) {
+        reply.header('cache-control', 'private');
+      }
+      done(null, payload);
     });
 
     // A handler can outlive its connection (the client gave up): the server then counts the request
@@ -93,3 +136,20 @@ export const conventionsPlugin = fp(
   },
   { name: 'conventions' },
 );
+
+/**
+ * A CORS preflight names its origin and method; @fastify/cors answers one that does not in plain
+ * text. Registered before it, this answers in DRF's shape.
+ */
+export function refuseMalformedPreflight(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const { origin } = request.headers;
+    const method = request.headers['access-control-request-method'];
+    if (request.method !== 'OPTIONS' || (origin && method)) return done();
+    done(
+      new HttpError(400, {
+        detail: 'Invalid preflight request: Origin and Access-Control-Request-Method are required.',
+      }),
+    );
+  });
+}

@@ -1,4 +1,5 @@
 import type { SQL } from 'drizzle-orm';
+import { storableDate } from '../dates.js';
 
 /**
  * A typed query-string filter. `parse` turns the raw value into a typed one or returns an
@@ -48,15 +49,6 @@ function realCalendarDate(text: string): boolean {
     day <= new Date(Date.UTC(year, month, 0)).getUTCDate() &&
     hour < 24
   );
-}
-
-/**
- * PostgreSQL takes years 1 to 9999 as written here; year 0 (also reached through an offset, as in
- * 0001-01-01T00:00+01:00) and years past 9999 are errors of the database, so they are the client's 400.
- */
-export function storableDate(date: Date): boolean {
-  const year = date.getUTCFullYear();
-  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
 }
 
 /** ISO 8601 date-time (or a bare date, taken as midnight UTC). */

@@ -38,9 +38,12 @@ export function parsePage(query: Record<string, unknown>): PageRequest {
   return { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize };
 }
 
-/** The request's own URL, absolute, with `page` set to `page` (dropped for page 1, as DRF does). */
+/**
+ * The request's own URL on `SITE_URL` (never the request's `Host`, which a client writes), with `page`
+ * set to `page` (dropped for page 1, as DRF does). Appended, not resolved: a path like `//evil/` stays a path.
+ */
 function pageUrl(request: FastifyRequest, page: number): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  const url = new URL(request.server.siteUrl + request.url);
   if (page === 1) url.searchParams.delete('page');
   else url.searchParams.set('page', String(page));
   return url.toString();
