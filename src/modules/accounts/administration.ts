@@ -1,12 +1,15 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import type { Deps } from '../../platform/deps.js';
 import type { Principal } from '../../platform/auth.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
+import { uniqueViolationToFieldErrors } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { badRequest, forbidden, notFound } from '../../platform/errors/http-errors.js';
 import { booleanFilter } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
+import { USER_TAKEN } from './registration.js';
+import type { ProfilePatch, StaffPatch } from './schemas.js';
 import { users, type User } from './tables.js';
 import { revokeAllSessions } from './sessions.js';
 import { findUserById, staffView } from './users.js';
@@ -52,18 +55,8 @@ export async function userVisibleTo(deps: Deps, principal: Principal, rawId: str
   return user;
 }
 
-export interface ProfileChanges {
-  username?: string | undefined;
-  first_name?: string | undefined;
-  last_name?: string | undefined;
-  phone?: string | undefined;
-}
-
-export interface StaffChanges extends ProfileChanges {
-  is_active?: boolean | undefined;
-  is_verified?: boolean | undefined;
-  is_staff?: boolean | undefined;
-}
+type ProfileChanges = Static<typeof ProfilePatch>;
+type StaffChanges = Static<typeof StaffPatch>;
 
 async function applyChanges(deps: Deps, user: User, changes: StaffChanges): Promise<User> {
   const now = deps.clock();
@@ -87,10 +80,7 @@ async function applyChanges(deps: Deps, user: User, changes: StaffChanges): Prom
       return updated!;
     });
   } catch (err) {
-    if (uniqueViolation(err) === 'users_username_lower_key') {
-      throw badRequest({ username: ['A user with that username already exists.'] });
-    }
-    throw err;
+    return uniqueViolationToFieldErrors(err, USER_TAKEN);
   }
 }
 

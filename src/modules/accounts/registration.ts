@@ -1,31 +1,31 @@
 import { eq, or, sql } from 'drizzle-orm';
+import type { Static } from 'typebox';
 import type { Deps } from '../../platform/deps.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
+import { uniqueViolationToFieldErrors, type UniqueFieldErrors } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { badRequest, HttpError, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { verificationEmail } from './emails.js';
 import { hashPassword, passwordProblems } from './passwords.js';
+import type { RegisterBody } from './schemas.js';
 import { users, type User } from './tables.js';
-import { TokenError, TokenSigner } from './tokens.js';
+import { emailDigest, TokenError, TokenSigner } from './tokens.js';
 import { findUserByEmail, findUserById, normalizeEmail } from './users.js';
 
 export const VERIFICATION_TTL_SECONDS = 24 * 3600;
 export const SEND_VERIFICATION_EMAIL = 'send_verification_email';
 
-export interface Registration {
-  username: string;
-  email: string;
-  password: string;
-  first_name: string;
-  last_name: string;
-  phone?: string | undefined;
-}
-
+// DRF's words (the original's serializers), which its clients may match on.
 const USERNAME_TAKEN = 'A user with that username already exists.';
 const EMAIL_TAKEN = 'A user with this email already exists.';
 
+/** The users table's unique indexes as the field errors of the API. */
+export const USER_TAKEN: UniqueFieldErrors = {
+  users_username_lower_key: ['username', USERNAME_TAKEN],
+  users_email_lower_key: ['email', EMAIL_TAKEN],
+};
+
 /** Creates an unverified account and schedules its verification e-mail, in one transaction. */
-export async function register(deps: Deps, input: Registration): Promise<User> {
+export async function register(deps: Deps, input: Static<typeof RegisterBody>): Promise<User> {
   const email = normalizeEmail(input.email);
   const errors: FieldErrors = {};
   const problems = passwordProblems(input.password, { ...input, email });
@@ -64,10 +64,7 @@ export async function register(deps: Deps, input: Registration): Promise<User> {
     });
   } catch (err) {
     // Two registrations raced past the check above; the unique index decided.
-    const constraint = uniqueViolation(err);
-    if (constraint === 'users_email_lower_key') throw badRequest({ email: [EMAIL_TAKEN] });
-    if (constraint === 'users_username_lower_key') throw badRequest({ username: [USERNAME_TAKEN] });
-    throw err;
+    return uniqueViolationToFieldErrors(err, USER_TAKEN);
   }
 }
 
@@ -86,7 +83,7 @@ export async function verifyEmail(deps: Deps, token: string): Promise<void> {
   }
   const user = await findUserById(deps.db, claims.userId);
   // A link issued for another address (the e-mail changed since) is not valid for this one.
-  if (!user || user.email.toLowerCase() !== claims.email?.toLowerCase()) throw invalidLink();
+  if (!user || claims.emailDigest !== emailDigest(user.email)) throw invalidLink();
   if (!user.isVerified) {
     await deps.db
       .update(users)

@@ -1,9 +1,15 @@
 import type { Deps } from '../../platform/deps.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
+import { uniqueViolationToFieldErrors, type UniqueFieldErrors } from '../../platform/db/errors.js';
 import { badRequest, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { hashPassword, passwordProblems } from './passwords.js';
 import { users, type User } from './tables.js';
 import { normalizeEmail } from './users.js';
+
+// Django's createsuperuser words, not the API's: this is what its command line says.
+const TAKEN: UniqueFieldErrors = {
+  users_username_lower_key: ['username', 'That username is already taken.'],
+  users_email_lower_key: ['email', 'That e-mail address is already taken.'],
+};
 
 const USERNAME = /^[\w.@+-]{1,150}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -36,11 +42,6 @@ export async function createSuperuser(
       .returning();
     return user!;
   } catch (err) {
-    const constraint = uniqueViolation(err);
-    if (constraint === 'users_username_lower_key')
-      throw badRequest({ username: ['That username is taken.'] });
-    if (constraint === 'users_email_lower_key')
-      throw badRequest({ email: ['That e-mail address is taken.'] });
-    throw err;
+    return uniqueViolationToFieldErrors(err, TAKEN);
   }
 }

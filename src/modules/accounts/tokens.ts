@@ -10,9 +10,17 @@ export type TokenType = 'access' | 'refresh' | 'verify_email';
 export interface TokenClaims {
   userId: number;
   jti: string;
-  /** The address a verification token was issued for: it stops working if the e-mail changes. */
-  email?: string;
+  /** Of a verification token: `emailDigest` of its address; it stops working if the e-mail changes. */
+  emailDigest?: string;
 }
+
+/**
+ * What a token carries of an address: a digest of fixed length, case-insensitive as addresses are
+ * compared. Not the address itself: a link that grows with the address outgrows the router's limit on
+ * a path segment for the longest addresses the schema accepts.
+ */
+export const emailDigest = (email: string) =>
+  createHash('sha256').update(email.toLowerCase()).digest('base64url').slice(0, 22);
 
 export class TokenError extends Error {
   constructor(readonly reason: 'expired' | 'invalid') {
@@ -37,7 +45,7 @@ export class TokenSigner {
     const issuedAt = Math.floor(now.getTime() / 1000);
     const jti = claims.jti ?? randomUUID();
     const payload: JWTPayload = { token_type: type, user_id: claims.userId };
-    if (claims.email !== undefined) payload.email = claims.email;
+    if (claims.email !== undefined) payload.email_digest = emailDigest(claims.email);
     const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt(issuedAt)
@@ -62,7 +70,7 @@ export class TokenSigner {
     return {
       userId,
       jti: payload.jti,
-      email: typeof payload.email === 'string' ? payload.email : undefined,
+      emailDigest: typeof payload.email_digest === 'string' ? payload.email_digest : undefined,
     };
   }
 }

@@ -1,11 +1,13 @@
 import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { Static } from 'typebox';
 import type { Deps } from '../../platform/deps.js';
 import type { Executor } from '../../platform/db/client.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
+import { uniqueViolationToFieldErrors, type UniqueFieldErrors } from '../../platform/db/errors.js';
 import { transaction, type Tx } from '../../platform/db/transaction.js';
 import { parseDecimal } from '../../platform/decimal.js';
 import { badRequest, notFound, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { CATALOG_SCOPE } from './cache.js';
+import type { ProductBody, ProductPatch } from './schemas.js';
 import { categories, productCategories, products, type Product, type Variant } from './tables.js';
 import { UUID_PATTERN } from '../../platform/ids.js';
 import { slugify } from './slugs.js';
@@ -73,21 +75,8 @@ export function variantView(v: VariantFields, staff: boolean) {
   };
 }
 
-export interface ProductInput {
-  name?: string | undefined;
-  slug?: string | undefined;
-  description?: string | undefined;
-  short_description?: string | undefined;
-  sku?: string | undefined;
-  price?: string | number | undefined;
-  compare_price?: string | number | null | undefined;
-  categories?: string[] | undefined;
-  attributes?: Record<string, unknown> | undefined;
-  is_active?: boolean | undefined;
-  is_digital?: boolean | undefined;
-  weight?: string | number | null | undefined;
-  dimensions?: Record<string, unknown> | null | undefined;
-}
+/** A create's body has every required field; both go through the same checks. */
+type ProductInput = Static<typeof ProductPatch>;
 
 const MONEY = { maxDigits: 10, places: 2, min: 0 };
 const WEIGHT = { maxDigits: 6, places: 2, min: 0 };
@@ -163,16 +152,12 @@ async function setCategories(tx: Tx, productId: string, refs: string[] | undefin
   }
 }
 
-function duplicateToFieldError(err: unknown): never {
-  const constraint = uniqueViolation(err);
-  if (constraint === 'products_slug_live_key')
-    throw badRequest({ slug: ['product with this slug already exists.'] });
-  if (constraint === 'products_sku_live_key')
-    throw badRequest({ sku: ['product with this sku already exists.'] });
-  throw err;
-}
+const PRODUCT_TAKEN: UniqueFieldErrors = {
+  products_slug_live_key: ['slug', 'product with this slug already exists.'],
+  products_sku_live_key: ['sku', 'product with this sku already exists.'],
+};
 
-export async function createProduct(deps: Deps, input: ProductInput): Promise<Product> {
+export async function createProduct(deps: Deps, input: Static<typeof ProductBody>): Promise<Product> {
   const columns = productColumns(input);
   try {
     return await transaction(deps.db, async (tx) => {
@@ -180,9 +165,9 @@ export async function createProduct(deps: Deps, input: ProductInput): Promise<Pr
         .insert(products)
         .values({
           ...columns,
-          name: input.name!,
+          name: input.name,
           slug: columns.slug!,
-          sku: input.sku!,
+          sku: input.sku,
           price: columns.price!,
         })
         .returning();
@@ -191,7 +176,7 @@ export async function createProduct(deps: Deps, input: ProductInput): Promise<Pr
       return row!;
     });
   } catch (err) {
-    return duplicateToFieldError(err);
+    return uniqueViolationToFieldErrors(err, PRODUCT_TAKEN);
   }
 }
 
@@ -209,7 +194,7 @@ export async function updateProduct(deps: Deps, product: Product, input: Product
       return row!;
     });
   } catch (err) {
-    return duplicateToFieldError(err);
+    return uniqueViolationToFieldErrors(err, PRODUCT_TAKEN);
   }
 }
 

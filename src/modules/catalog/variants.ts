@@ -1,22 +1,16 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Static } from 'typebox';
 import type { Deps } from '../../platform/deps.js';
-import { uniqueViolation } from '../../platform/db/errors.js';
+import { uniqueViolationToFieldErrors, type UniqueFieldErrors } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { parseDecimal } from '../../platform/decimal.js';
 import { badRequest, notFound } from '../../platform/errors/http-errors.js';
 import { CATALOG_SCOPE } from './cache.js';
+import type { VariantBody, VariantPatch } from './schemas.js';
 import { products, variants, type Product, type Variant } from './tables.js';
 import { UUID_PATTERN } from '../../platform/ids.js';
 
-export interface VariantInput {
-  name?: string | undefined;
-  sku?: string | undefined;
-  price?: string | number | undefined;
-  attributes?: Record<string, unknown> | undefined;
-  is_active?: boolean | undefined;
-  stock?: number | undefined;
-  low_stock_threshold?: number | undefined;
-}
+type VariantInput = Static<typeof VariantPatch>;
 
 export async function listVariants(deps: Deps, product: Product): Promise<Variant[]> {
   return deps.db
@@ -44,14 +38,15 @@ function price(input: VariantInput): string | undefined {
   return parsed.value;
 }
 
-function skuTaken(err: unknown): never {
-  if (uniqueViolation(err) === 'product_variants_sku_live_key') {
-    throw badRequest({ sku: ['product variant with this sku already exists.'] });
-  }
-  throw err;
-}
+const VARIANT_TAKEN: UniqueFieldErrors = {
+  product_variants_sku_live_key: ['sku', 'product variant with this sku already exists.'],
+};
 
-export async function createVariant(deps: Deps, product: Product, input: VariantInput): Promise<Variant> {
+export async function createVariant(
+  deps: Deps,
+  product: Product,
+  input: Static<typeof VariantBody>,
+): Promise<Variant> {
   const value = price(input);
   try {
     return await transaction(deps.db, async (tx) => {
@@ -59,8 +54,8 @@ export async function createVariant(deps: Deps, product: Product, input: Variant
         .insert(variants)
         .values({
           productId: product.id,
-          name: input.name!,
-          sku: input.sku!,
+          name: input.name,
+          sku: input.sku,
           price: value!,
           attributes: input.attributes ?? {},
           isActive: input.is_active ?? true,
@@ -72,7 +67,7 @@ export async function createVariant(deps: Deps, product: Product, input: Variant
       return row!;
     });
   } catch (err) {
-    return skuTaken(err);
+    return uniqueViolationToFieldErrors(err, VARIANT_TAKEN);
   }
 }
 
@@ -98,7 +93,7 @@ export async function updateVariant(deps: Deps, variant: Variant, input: Variant
       return row!;
     });
   } catch (err) {
-    return skuTaken(err);
+    return uniqueViolationToFieldErrors(err, VARIANT_TAKEN);
   }
 }
 

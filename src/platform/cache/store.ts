@@ -26,8 +26,34 @@ export interface CacheStore {
   ping(): Promise<boolean>;
 }
 
+export interface MemoryCacheOptions {
+  /** What the entries may hold in all, in bytes; beyond it the least recently used go. */
+  maxBytes?: number;
+}
+
+const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 * 1024;
+
+// Each entry costs more than its key and value (the maps and arrays that track it); counting a flat
+// amount for that keeps a flood of tiny entries (counters, empty pages) within the budget too.
+const ENTRY_OVERHEAD_BYTES = 100;
+
+/** Roughly what an entry keeps alive: JavaScript strings take two bytes a character. */
+const entryBytes = (value: string | Buffer, key: string) =>
+  ENTRY_OVERHEAD_BYTES + 2 * key.length + (typeof value === 'string' ? 2 * value.length : value.byteLength);
+
 export class MemoryCacheStore implements CacheStore {
-  private readonly entries = new LRUCache<string, string | Buffer>({ max: 10_000, ttlAutopurge: false });
+  private readonly entries: LRUCache<string, string | Buffer>;
+
+  constructor({ maxBytes = DEFAULT_MEMORY_CACHE_BYTES }: MemoryCacheOptions = {}) {
+    this.entries = new LRUCache({
+      maxSize: maxBytes,
+      sizeCalculation: entryBytes,
+      // An expired entry goes when it expires, not when the budget pushes it out: it would otherwise
+      // hold its bytes and crowd out live entries. The timers are cheap: Node keeps one list per
+      // duration, and the TTLs here are a handful of configured values.
+      ttlAutopurge: true,
+    });
+  }
 
   get(key: string): Promise<string | null> {
     return Promise.resolve(this.entries.get(key)?.toString() ?? null);

@@ -74,7 +74,10 @@ class SmtpMailer implements Mailer {
   }
 }
 
-/** Development: each message becomes an `.eml` file, and its first link is logged for clicking. */
+/**
+ * Development: each message becomes an `.eml` file, and the file is logged. Never the message's
+ * links: a password reset link is a credential, and logs are kept and shipped far more widely.
+ */
 class FileMailer implements Mailer {
   readonly description: string;
   private readonly transport = nodemailer.createTransport({
@@ -99,8 +102,7 @@ class FileMailer implements Mailer {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const file = path.join(this.config.fileDir, `${stamp}-${randomBytes(3).toString('hex')}.eml`);
     await writeFile(file, info.message);
-    const link = /https?:\/\/\S+/.exec(message.text)?.[0];
-    this.log.info({ to: message.to, subject: message.subject, file, link }, 'e-mail written to file');
+    this.log.info({ to: message.to, subject: message.subject, file }, 'e-mail written to file');
     return { messageId: info.messageId, destination: file };
   }
 
