@@ -46,7 +46,7 @@ async function prepareData(): Promise<{ firstProductId: string; importSeconds: n
     first_product_id: string;
   };
   if (args['skip-import']) return { firstProductId: manifest.first_product_id, importSeconds: null };
-  const deps = await buildDeps(loadConfigFromProcess(), { migrate: true });
+  const deps = await buildDeps(loadConfigFromProcess(), { migrate: true, statementTimeoutMs: 0 });
   try {
     const started = performance.now();
     await importCatalog(deps, dir, {});

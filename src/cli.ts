@@ -5,7 +5,7 @@ import { jobsFailed, jobsList, jobsPing, jobsPurge, jobsRetry } from './commands
 import { CommandError, terminal } from './commands/output.js';
 import { testEmail } from './commands/test-email.js';
 import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
-import { buildDeps, createLogger, type Deps } from './deps.js';
+import { buildDeps, createLogger, type Deps, type DepsOptions } from './deps.js';
 import { openDatabase } from './platform/db/client.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createMailer } from './platform/mail/mailer.js';
@@ -17,8 +17,11 @@ const positiveInt = (value: string) => {
   return Number(value);
 };
 
-async function withDeps(work: (deps: Deps) => Promise<void> | void): Promise<void> {
-  const deps = await buildDeps(loadConfigFromProcess(), { migrate: true });
+async function withDeps(
+  work: (deps: Deps) => Promise<void> | void,
+  options: Pick<DepsOptions, 'statementTimeoutMs'> = {},
+): Promise<void> {
+  const deps = await buildDeps(loadConfigFromProcess(), { migrate: true, ...options });
   try {
     await work(deps);
   } finally {
@@ -95,6 +98,8 @@ program
   .action((dir: string) =>
     withDeps(
       async (deps) => void (await catalogImport(deps, terminal, dir, { tty: Boolean(process.stdout.isTTY) })),
+      // A request's time bound is not a bulk load's: a large catalog's batches and ANALYZE may take longer.
+      { statementTimeoutMs: 0 },
     ),
   );
 

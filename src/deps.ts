@@ -28,6 +28,11 @@ export interface DepsOptions {
   log?: Logger;
   clock?: () => Date;
   onQuery?: (query: string, params: unknown[]) => void;
+  /**
+   * Overrides `DATABASE_STATEMENT_TIMEOUT` (0 for none): bulk work such as the catalog import may
+   * rightly run single statements longer than any request should.
+   */
+  statementTimeoutMs?: number;
 }
 
 export function createLogger(config: Config): Logger {
@@ -42,6 +47,7 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
   const database = await openDatabase({
     url: config.databaseUrl,
     preparedStatements: config.databasePreparedStatements,
+    statementTimeoutMs: options.statementTimeoutMs ?? config.databaseStatementTimeoutMs,
     pgliteDir:
       options.pgliteDir === null ? undefined : (options.pgliteDir ?? path.join(config.dataDir, 'pglite')),
     onQuery: options.onQuery,

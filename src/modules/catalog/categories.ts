@@ -1,13 +1,15 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import type { Deps } from '../../platform/deps.js';
 import { queryRows, type Executor } from '../../platform/db/client.js';
-import { foreignKeyViolation, uniqueViolation } from '../../platform/db/errors.js';
+import { foreignKeyViolation, uniqueViolationToFieldErrors } from '../../platform/db/errors.js';
 import { transaction } from '../../platform/db/transaction.js';
 import { badRequest, conflict, notFound } from '../../platform/errors/http-errors.js';
 import { booleanFilter } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { CATALOG_SCOPE } from './cache.js';
+import type { CategoryPatch } from './schemas.js';
 import { categories, productCategories, type Category } from './tables.js';
 import { UUID_PATTERN } from '../../platform/ids.js';
 import { slugify } from './slugs.js';
@@ -95,8 +97,11 @@ export async function findCategory(deps: Deps, idOrSlug: string, staff: boolean)
   return row;
 }
 
-/** Ids of the category with this slug and of every category below it; `activeOnly` as the public sees them. */
-/** Ids of the category with this slug and of every category below it; `activeOnly` stops at inactive ones. */
+/**
+ * Ids of the category with this slug and of every category below it; `activeOnly` stops at
+ * inactive ones. `UNION`, not `UNION ALL`: a row already reached is not followed again, so a cycle
+ * that got into the table (plain SQL, a restore) ends the walk instead of running it for ever.
+ */
 export async function categorySubtree(
   executor: Executor,
   slug: string,
@@ -107,19 +112,37 @@ export async function categorySubtree(
     executor,
     sql`WITH RECURSIVE tree AS (
           SELECT c.id FROM categories c WHERE c.slug = ${slug} ${active}
-          UNION ALL
+          UNION
           SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id ${active}
         ) SELECT tree.id::text AS id FROM tree ORDER BY tree.id`,
   );
   return rows.map((r) => r.id);
 }
 
-export interface CategoryInput {
-  name?: string | undefined;
-  slug?: string | undefined;
-  description?: string | undefined;
-  parent?: string | null | undefined;
-  is_active?: boolean | undefined;
+export type CategoryInput = Static<typeof CategoryPatch>;
+
+/** Any constant: the one advisory lock every category move takes (migrations use 7_264_001). */
+const CATEGORY_TREE_LOCK = 7_264_002;
+
+/**
+ * Serialises moves: without it two transactions (A under B, B under A) each check an ancestor
+ * chain the other has not committed yet, and both commit a cycle. Held until this transaction
+ * ends; under READ COMMITTED the check's next statement then sees the move committed before it.
+ */
+async function lockCategoryTree(executor: Executor): Promise<void> {
+  await executor.execute(sql`SELECT pg_advisory_xact_lock(${CATEGORY_TREE_LOCK})`);
+}
+
+/** True when `category` is `start` or one of its ancestors; `UNION` ends the walk on a cycle. */
+async function isAncestorOrSelf(executor: Executor, category: string, start: string): Promise<boolean> {
+  const rows = await queryRows(
+    executor,
+    sql`WITH RECURSIVE up AS (
+      SELECT c.id, c.parent_id FROM categories c WHERE c.id = ${start}
+      UNION SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id
+    ) SELECT 1 FROM up WHERE up.id = ${category} LIMIT 1`,
+  );
+  return rows.length > 0;
 }
 
 async function checkParent(
@@ -130,32 +153,23 @@ async function checkParent(
   if (parent === undefined || parent === null) return;
   if (!UUID_PATTERN.test(parent)) throw badRequest({ parent: ['Must be a valid UUID.'] });
   if (parent === self) throw badRequest({ parent: ['A category cannot be its own parent.'] });
-  // The parent must exist and must not sit below this category (no cycles).
+  // A new category has nothing below it; only a move can close a cycle.
+  if (self) await lockCategoryTree(executor);
   const [row] = await executor
     .select({ id: categories.id })
     .from(categories)
     .where(eq(categories.id, parent));
   if (!row) throw badRequest({ parent: [`Invalid pk "${parent}" - object does not exist.`] });
-  if (self) {
-    const ancestors = await queryRows(
-      executor,
-      sql`WITH RECURSIVE up AS (
-        SELECT c.id, c.parent_id FROM categories c WHERE c.id = ${parent}
-        UNION ALL SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id
-      ) SELECT 1 FROM up WHERE up.id = ${self}`,
-    );
-    if (ancestors.length > 0) {
-      throw badRequest({ parent: ['A category cannot be placed below itself.'] });
-    }
+  if (self && (await isAncestorOrSelf(executor, self, parent))) {
+    throw badRequest({ parent: ['A category cannot be placed below itself.'] });
   }
 }
 
 /** A taken slug as the 400 on `slug` it is; anything else as it was. */
 function slugTakenToFieldError(err: unknown): never {
-  if (uniqueViolation(err) === 'categories_slug_key') {
-    throw badRequest({ slug: ['category with this slug already exists.'] });
-  }
-  throw err;
+  return uniqueViolationToFieldErrors(err, {
+    categories_slug_key: ['slug', 'category with this slug already exists.'],
+  });
 }
 
 export async function createCategory(deps: Deps, input: CategoryInput & { name: string }): Promise<Category> {

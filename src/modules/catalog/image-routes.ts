@@ -158,9 +158,9 @@ export async function imageRoutes(app: FastifyInstance, deps: Deps): Promise<voi
       },
       async (request, reply) => {
         // The product first: a 404 must not wait for (or depend on) the upload.
-        await assertLiveProduct(deps.db, request.params.id);
+        const productId = await assertLiveProduct(deps.db, request.params.id);
         const upload = await readUpload(request);
-        const image = await addProductImage(deps, request.params.id, upload);
+        const image = await addProductImage(deps, productId, upload);
         return reply.code(201).send(imageView(deps, image));
       },
     );

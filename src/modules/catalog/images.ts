@@ -6,6 +6,7 @@ import sharp, { type Metadata } from 'sharp';
 import type { Config } from '../../config.js';
 import type { Deps } from '../../platform/deps.js';
 import type { Executor } from '../../platform/db/client.js';
+import { transaction } from '../../platform/db/transaction.js';
 import { fieldError, notFound } from '../../platform/errors/http-errors.js';
 import { productImages, products, type ProductImage } from './tables.js';
 
@@ -38,8 +39,12 @@ const isUuid = (value: string) => UUID.test(value);
 /** Where uploaded files live: `<DATA_DIR>/media`, served at `/media/`. */
 export const mediaRoot = (config: Pick<Config, 'dataDir'>) => path.join(config.dataDir, 'media');
 
-/** 404 unless `id` names a product that is not deleted (a malformed id is a 404 too). */
-export async function assertLiveProduct(db: Executor, id: string, lock = false): Promise<void> {
+/**
+ * The stored id of the product `id` names, 404 unless it exists and is not deleted (a malformed id
+ * is a 404 too). Callers name files and URLs with what this returns, never with `id` as written:
+ * PostgreSQL reads `ABC…` and `abc…` as one uuid, a file system does not.
+ */
+export async function assertLiveProduct(db: Executor, id: string, lock = false): Promise<string> {
   if (!isUuid(id)) throw notFound();
   const query = db
     .select({ id: products.id })
@@ -47,6 +52,7 @@ export async function assertLiveProduct(db: Executor, id: string, lock = false):
     .where(and(eq(products.id, id), isNull(products.deletedAt)));
   const [row] = lock ? await query.for('update') : await query;
   if (!row) throw notFound();
+  return row.id;
 }
 
 export interface InspectedImage {
@@ -140,10 +146,10 @@ export interface ImageUpload {
  */
 export async function addProductImage(
   deps: Deps,
-  productId: string,
+  requestedId: string,
   upload: ImageUpload,
 ): Promise<ProductImage> {
-  await assertLiveProduct(deps.db, productId);
+  const productId = await assertLiveProduct(deps.db, requestedId);
   const inspected = await inspectImage(upload.bytes);
   const { ext, contentType } = FORMATS[inspected.format];
 
@@ -161,7 +167,7 @@ export async function addProductImage(
     await writeFileAtomic(mediaPath(folder, thumbnail), inspected.thumbnail);
     written.push(thumbnail);
 
-    return await deps.db.transaction(async (tx) => {
+    return await transaction(deps.db, async (tx) => {
       // Locking the product serialises uploads to it, so two never take the same position
       // (and a product deleted meanwhile is a 404).
       await assertLiveProduct(tx, productId, true);
@@ -201,5 +207,6 @@ export async function deleteProductImage(deps: Deps, productId: string, imageId:
     .where(and(eq(productImages.id, imageId), eq(productImages.productId, productId)))
     .returning();
   if (!row) throw notFound();
-  await removeFiles(productFolder(deps.config, productId), [row.file, row.thumbnail]);
+  // The stored id names the folder, as it did when the files were written.
+  await removeFiles(productFolder(deps.config, row.productId), [row.file, row.thumbnail]);
 }

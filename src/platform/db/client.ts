@@ -36,6 +36,11 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Distinct parameterised statements each connection prepares (PostgreSQL only); 0 for none. */
   preparedStatements?: number;
+  /**
+   * PostgreSQL cancels any statement of the pool's sessions that runs longer (SQLSTATE 57014,
+   * answered as a 503); 0 for none; absent, the server's default. PGlite ignores it (see below).
+   */
+  statementTimeoutMs?: number;
   /** Sees every SQL statement: tests count queries with it. */
   onQuery?: (query: string, params: unknown[]) => void;
 }
@@ -53,19 +58,31 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
  */
 const UTC_SESSION = "SET TIME ZONE 'UTC'";
 
+/**
+ * What every pooled session is set to: UTC, and the statement timeout, so that a runaway query
+ * (a planted cycle, a pathological filter) gives its connection back instead of holding it for
+ * good. SET rather than a startup parameter: PgBouncer refuses unknown startup parameters.
+ * Without a timeout given, the server's (or role's) default stays.
+ */
+function sessionSettings(statementTimeoutMs: number | undefined): string {
+  if (statementTimeoutMs === undefined) return UTC_SESSION;
+  return `${UTC_SESSION}; SET statement_timeout = ${Math.max(0, Math.trunc(statementTimeoutMs))}`;
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const logger: DrizzleLogger | undefined = options.onQuery
     ? { logQuery: (query: string, params: unknown[]) => options.onQuery!(query, params) }
     : undefined;
 
   if (options.url) {
+    const settings = sessionSettings(options.statementTimeoutMs);
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
       idleTimeoutMillis: 30_000,
       // pg-pool awaits this before it hands the new connection out (its types say void).
       // eslint-disable-next-line @typescript-eslint/no-misused-promises
-      onConnect: async (client) => void (await client.query(UTC_SESSION)),
+      onConnect: async (client) => void (await client.query(settings)),
     });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
@@ -82,6 +99,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
   if (options.pgliteDir) mkdirSync(path.dirname(options.pgliteDir), { recursive: true });
   const client = await PGlite.create({ dataDir: options.pgliteDir, extensions: { pg_trgm } });
+  // No statement timeout here: PGlite's WebAssembly build never fires it (a 1 s pg_sleep under
+  // `statement_timeout = 200` runs to its end), and its one session runs one query at a time
+  // in-process, so there is no pool for a stuck statement to drain.
   await client.exec(UTC_SESSION);
   const db = drizzlePglite({ client, logger }) as unknown as Db;
   return {

@@ -24,6 +24,9 @@ export async function runMigrations(handle: DatabaseHandle, url?: string): Promi
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    // Migrations may build indexes over big tables: no timeout a role or the server sets may cut
+    // one half-way (the application's DATABASE_STATEMENT_TIMEOUT is for its own pool only).
+    await client.query('SET statement_timeout = 0');
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await migratePg(drizzlePg({ client }), { migrationsFolder });
   } finally {
