@@ -66,32 +66,36 @@ interface PageBody {
 
 let t: TestApp;
 let app: FastifyInstance;
+/** How many times the probe list read rows. */
+let rowQueries = 0;
 
 const probePlugin: FastifyPluginAsync = async (scope) => {
   scope.get(
     '/probe/items/',
     { schema: { querystring: listQuerySchema(spec), response: { 200: pageSchema(itemSchema) } } },
     (request) =>
-      listPage(request, spec, async (q: ListQuery) => {
-        const db = t.deps.db;
-        const rows = await db
-          .select()
-          .from(probeItems)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset);
-        const [total] = await db.select({ count: countAll }).from(probeItems).where(q.where);
-        return {
-          count: Number(total?.count ?? 0),
-          rows: rows.map((r) => ({
+      listPage(request, spec, {
+        count: async (q: ListQuery) => {
+          const [total] = await t.deps.db.select({ count: countAll }).from(probeItems).where(q.where);
+          return Number(total?.count ?? 0);
+        },
+        rows: async (q: ListQuery) => {
+          rowQueries++;
+          const rows = await t.deps.db
+            .select()
+            .from(probeItems)
+            .where(q.where)
+            .orderBy(...q.orderBy)
+            .limit(q.limit)
+            .offset(q.offset);
+          return rows.map((r) => ({
             id: r.id,
             name: r.name,
             price: r.price,
             created_at: r.createdAt.toISOString(),
             is_active: r.isActive,
-          })),
-        };
+          }));
+        },
       }),
   );
   return Promise.resolve();
@@ -222,6 +226,15 @@ describe('pagination', () => {
       expect(res.json()).toEqual({ detail: 'Invalid page.' });
     },
   );
+
+  it('reads no row for a page past the end', async () => {
+    const before = rowQueries;
+    const res = await app.inject({ method: 'GET', url: '/probe/items/?page=999999999' });
+    expect(res.statusCode).toBe(404);
+    expect(rowQueries).toBe(before);
+    await getPage({ page: '7' });
+    expect(rowQueries).toBe(before + 1);
+  });
 
   it('serves the last page in full and with next null', async () => {
     const body = await getPage({ page: '7' });

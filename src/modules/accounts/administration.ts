@@ -30,18 +30,18 @@ export const userListSpec: ListSpec = {
 };
 
 export function listUsers(deps: Deps, request: FastifyRequest) {
-  return listPage(request, userListSpec, async (q) => {
-    const [rows, [total]] = await Promise.all([
-      deps.db
-        .select()
-        .from(users)
-        .where(q.where)
-        .orderBy(...q.orderBy)
-        .limit(q.limit)
-        .offset(q.offset),
-      deps.db.select({ count: countAll }).from(users).where(q.where),
-    ]);
-    return { rows: rows.map(staffView), count: total!.count };
+  return listPage(request, userListSpec, {
+    count: async (q) => (await deps.db.select({ count: countAll }).from(users).where(q.where))[0]!.count,
+    rows: async (q) =>
+      (
+        await deps.db
+          .select()
+          .from(users)
+          .where(q.where)
+          .orderBy(...q.orderBy)
+          .limit(q.limit)
+          .offset(q.offset)
+      ).map(staffView),
   });
 }
 

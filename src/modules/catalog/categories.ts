@@ -7,7 +7,7 @@ import { foreignKeyViolation, uniqueViolationToFieldErrors } from '../../platfor
 import { transaction } from '../../platform/db/transaction.js';
 import { badRequest, conflict, notFound } from '../../platform/errors/http-errors.js';
 import { booleanFilter } from '../../platform/list/filters.js';
-import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
+import { countAll, listPage, type ListQuery, type ListSpec } from '../../platform/list/list-query.js';
 import { CATALOG_SCOPE } from './cache.js';
 import type { CategoryPatch } from './schemas.js';
 import { categories, productCategories, type Category } from './tables.js';
@@ -46,19 +46,20 @@ export const categoryListSpec = (staff: boolean): ListSpec => ({
 
 /** The flat, paginated list: the public sees active categories only. */
 export function listCategories(deps: Deps, request: FastifyRequest, staff: boolean) {
-  return listPage(request, categoryListSpec(staff), async (q) => {
-    const where = and(staff ? undefined : eq(categories.isActive, true), q.where);
-    const [rows, [total]] = await Promise.all([
-      deps.db
-        .select()
-        .from(categories)
-        .where(where)
-        .orderBy(...q.orderBy)
-        .limit(q.limit)
-        .offset(q.offset),
-      deps.db.select({ count: countAll }).from(categories).where(where),
-    ]);
-    return { rows: rows.map(categoryView), count: total!.count };
+  const where = (q: ListQuery) => and(staff ? undefined : eq(categories.isActive, true), q.where);
+  return listPage(request, categoryListSpec(staff), {
+    count: async (q) =>
+      (await deps.db.select({ count: countAll }).from(categories).where(where(q)))[0]!.count,
+    rows: async (q) =>
+      (
+        await deps.db
+          .select()
+          .from(categories)
+          .where(where(q))
+          .orderBy(...q.orderBy)
+          .limit(q.limit)
+          .offset(q.offset)
+      ).map(categoryView),
   });
 }
 

@@ -192,20 +192,23 @@ export async function listProducts(deps: Deps, request: FastifyRequest, staff: b
   const query = request.query as Record<string, unknown>;
   const includeDeleted = staff && includeDeletedParam(query);
   const subtrees = await categorySubtrees(deps, query, staff);
-  return listPage(request, productListSpec(staff, subtrees), async (q) => {
-    const where = and(visibility(staff, includeDeleted), q.where);
+  const visible = visibility(staff, includeDeleted);
+  return listPage(request, productListSpec(staff, subtrees), {
     // Unfiltered, the count is kept by triggers; filtered, it is counted.
-    const countQuery =
-      q.where === undefined
-        ? deps.db
-            .select({ count: productCounts.count })
-            .from(productCounts)
-            .where(eq(productCounts.audience, countedAudience(staff, includeDeleted)))
-        : deps.db.select({ count: countAll }).from(products).where(where);
-    const [rows, [total]] = await Promise.all([
-      pageItems(deps, { where, orderBy: q.orderBy, limit: q.limit, offset: q.offset }),
-      countQuery,
-    ]);
-    return { rows: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })), count: total!.count };
+    count: async (q) => {
+      const [total] =
+        q.where === undefined
+          ? await deps.db
+              .select({ count: productCounts.count })
+              .from(productCounts)
+              .where(eq(productCounts.audience, countedAudience(staff, includeDeleted)))
+          : await deps.db.select({ count: countAll }).from(products).where(and(visible, q.where));
+      return total!.count;
+    },
+    rows: async (q) => {
+      const where = and(visible, q.where);
+      const rows = await pageItems(deps, { where, orderBy: q.orderBy, limit: q.limit, offset: q.offset });
+      return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }));
+    },
   });
 }

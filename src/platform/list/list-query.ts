@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { badRequest, type FieldErrors } from '../errors/http-errors.js';
 import { parseFilter, type Filter } from './filters.js';
-import { pageOf, parsePage, type Page, type PageRequest } from './pagination.js';
+import { assertPageExists, pageOf, parsePage, type Page, type PageRequest } from './pagination.js';
 
 export interface ListSpec {
   filters?: Record<string, Filter>;
@@ -112,18 +112,30 @@ export function parseListQuery(spec: ListSpec, query: Record<string, unknown>): 
   };
 }
 
+/** A list's two queries; the caller owns the SQL, joins included. */
+export interface ListFetch<T> {
+  count(query: ListQuery): Promise<number>;
+  rows(query: ListQuery): Promise<T[]>;
+}
+
 /**
- * Runs a list: `fetch` gets the parsed query and returns the page's rows and the total count
- * (the caller owns the SQL, joins included); the answer is DRF's paginated body.
+ * Runs a list; the answer is DRF's paginated body. Page 1 always exists, so its two queries run at
+ * once. Past it, the count comes first: a page beyond the end is a 404 without reading any row
+ * (`?page=999999999` would otherwise make the database skip every matching row).
  */
 export async function listPage<T>(
   request: FastifyRequest,
   spec: ListSpec,
-  fetch: (query: ListQuery) => Promise<{ rows: T[]; count: number }>,
+  fetch: ListFetch<T>,
 ): Promise<Page<T>> {
   const query = parseListQuery(spec, request.query as Record<string, unknown>);
-  const { rows, count } = await fetch(query);
-  return pageOf(request, query, count, rows);
+  if (query.page === 1) {
+    const [count, rows] = await Promise.all([fetch.count(query), fetch.rows(query)]);
+    return pageOf(request, query, count, rows);
+  }
+  const count = await fetch.count(query);
+  assertPageExists(query, count);
+  return pageOf(request, query, count, await fetch.rows(query));
 }
 
 /** The list's query parameters, for the route schema and so for the OpenAPI document. */

@@ -49,10 +49,17 @@ function pageUrl(request: FastifyRequest, page: number): string {
   return url.toString();
 }
 
-/** Wraps one page of rows; a page past the end is a 404 `Invalid page.` (page 1 of nothing is fine). */
+const lastPageOf = (pr: PageRequest, count: number) => Math.max(1, Math.ceil(count / pr.pageSize));
+
+/** A page past the end is a 404 `Invalid page.` (page 1 of nothing is fine). */
+export function assertPageExists(pr: PageRequest, count: number): void {
+  if (pr.page > lastPageOf(pr, count)) throw invalidPage();
+}
+
+/** Wraps one page of rows. */
 export function pageOf<T>(request: FastifyRequest, pr: PageRequest, count: number, results: T[]): Page<T> {
-  const lastPage = Math.max(1, Math.ceil(count / pr.pageSize));
-  if (pr.page > lastPage) throw invalidPage();
+  assertPageExists(pr, count);
+  const lastPage = lastPageOf(pr, count);
   return {
     count,
     next: pr.page < lastPage ? pageUrl(request, pr.page + 1) : null,
