@@ -49,6 +49,8 @@ export interface Config {
   };
   cache: { enabled: boolean; productsTtlSeconds: number; paymentsTtlSeconds: number };
   demoData: boolean;
+  /** Pricing (SPEC §5), as exact decimal strings. */
+  pricing: { taxRate: string; shippingFlatRate: string; freeShippingThreshold: string };
   corsOrigins: string[];
   logLevel: LogLevel;
   webConcurrency: number;
@@ -114,6 +116,16 @@ class EnvReader {
     if (!match || Number(match[1]) < 1)
       return this.fail(name, 'a rate such as 100/hour (second, minute, hour or day)');
     return { points: Number(match[1]), seconds: RATE_SECONDS[match[2]![0]!]!, text: value };
+  }
+
+  /** A non-negative decimal kept as its canonical string (never a float): `0.08`, `5.00`. */
+  decimal(name: string, fallback: string, maxPlaces: number): string {
+    const value = this.raw(name) ?? fallback;
+    const match = /^(\d{1,10})(?:\.(\d+))?$/.exec(value);
+    if (!match || (match[2] ?? '').length > maxPlaces) {
+      return this.fail(name, `a non-negative decimal with at most ${maxPlaces} places, such as ${fallback}`);
+    }
+    return value;
   }
 
   url(name: string, protocols: string[], fallback?: string): string | undefined {
@@ -248,6 +260,11 @@ export function loadConfig(env: Env = process.env): Config {
       paymentsTtlSeconds: r.durationMs('CACHE_TTL_PAYMENTS', '30s') / 1000,
     },
     demoData: r.bool('DEMO_DATA', true),
+    pricing: {
+      taxRate: r.decimal('TAX_RATE', '0', 6),
+      shippingFlatRate: r.decimal('SHIPPING_FLAT_RATE', '5.00', 2),
+      freeShippingThreshold: r.decimal('FREE_SHIPPING_THRESHOLD', '50.00', 2),
+    },
     corsOrigins: (r.raw('CORS_ORIGINS') ?? '')
       .split(',')
       .map((o) => o.trim())

@@ -21,3 +21,11 @@ export {
   type ImportProgress,
   type ImportSummary,
 } from './dataset/import.js';
+export {
+  returnStock,
+  takeStock,
+  variantsForSale,
+  type SaleVariant,
+  type Shortage,
+  type StockRequest,
+} from './stock.js';
