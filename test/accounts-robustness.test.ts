@@ -78,8 +78,6 @@ async function verificationJob(t: TestApp, userId: number): Promise<JobRow | und
   return row;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // ---------------------------------------------------------------------------------------------
 // A. Bad input on every endpoint that takes a body
 // ---------------------------------------------------------------------------------------------
@@ -521,173 +519,181 @@ function caseVariant(text: string, n: number): string {
     .join('');
 }
 
-describe('accounts: concurrent requests', () => {
-  let t: TestApp;
-  let base: string;
+// PGlite runs one transaction at a time, so these requests can only race on PostgreSQL.
+describe.skipIf(!process.env.DATABASE_URL)(
+  'accounts: concurrent requests (PostgreSQL: PGlite runs one transaction at a time)',
+  () => {
+    let t: TestApp;
+    let base: string;
 
-  beforeAll(async () => {
-    t = await createTestApp();
-    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  afterAll(() => t.close());
-
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(base + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+    beforeAll(async () => {
+      t = await createTestApp();
+      base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : null };
-  };
+    afterAll(() => t.close());
 
-  const verificationJobCount = async () =>
-    (await t.deps.db.select().from(jobs).where(eq(jobs.name, SEND_VERIFICATION_EMAIL))).length;
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(base + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : null };
+    };
 
-  it('20 simultaneous registrations with one e-mail (over HTTP, in 20 spellings): exactly one 201', async () => {
-    const jobsBefore = await verificationJobCount();
-    const emails = Array.from(
-      { length: 20 },
-      (_, i) => caseVariant('race.mail', i) + '@' + caseVariant('example.com', (i * 7) % 32),
-    );
-    expect(new Set(emails).size).toBe(20);
-    const results = await Promise.all(
-      emails.map((email, i) => post('/api/register/', registration(`racer_${i}`, email))),
-    );
+    const verificationJobCount = async () =>
+      (await t.deps.db.select().from(jobs).where(eq(jobs.name, SEND_VERIFICATION_EMAIL))).length;
 
-    const created = results.filter((r) => r.status === 201);
-    expect(created, JSON.stringify(results)).toHaveLength(1);
-    const refused = results.filter((r) => r.status !== 201);
-    expect(refused).toHaveLength(19);
-    for (const r of refused) expect(r).toEqual({ status: 400, body: { email: [EMAIL_TAKEN] } });
+    it('20 simultaneous registrations with one e-mail (over HTTP, in 20 spellings): exactly one 201', async () => {
+      const jobsBefore = await verificationJobCount();
+      const emails = Array.from(
+        { length: 20 },
+        (_, i) => caseVariant('race.mail', i) + '@' + caseVariant('example.com', (i * 7) % 32),
+      );
+      expect(new Set(emails).size).toBe(20);
+      const results = await Promise.all(
+        emails.map((email, i) => post('/api/register/', registration(`racer_${i}`, email))),
+      );
 
-    const rows = await t.deps.db
-      .select()
-      .from(users)
-      .where(sql`lower(${users.email}) = 'race.mail@example.com'`);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.username).toBe(created[0]!.body!.user.username);
-    expect(
-      await t.deps.db
+      const created = results.filter((r) => r.status === 201);
+      expect(created, JSON.stringify(results)).toHaveLength(1);
+      const refused = results.filter((r) => r.status !== 201);
+      expect(refused).toHaveLength(19);
+      for (const r of refused) expect(r).toEqual({ status: 400, body: { email: [EMAIL_TAKEN] } });
+
+      const rows = await t.deps.db
         .select()
         .from(users)
-        .where(sql`${users.username} like 'racer\\_%'`),
-    ).toHaveLength(1);
-    // Only the winner's transaction committed, and with it its one verification e-mail job.
-    expect(await verificationJobCount()).toBe(jobsBefore + 1);
-    expect(await verificationJob(t, rows[0]!.id)).toBeDefined();
-  });
-
-  it('20 simultaneous registrations with one username (in 20 spellings): exactly one 201', async () => {
-    const jobsBefore = await verificationJobCount();
-    const names = Array.from({ length: 20 }, (_, i) => caseVariant('same.nick', i));
-    expect(new Set(names).size).toBe(20);
-    const results = await Promise.all(
-      names.map((username, i) =>
-        t.app.inject({
-          method: 'POST',
-          url: '/api/register/',
-          payload: registration(username, `same.nick.${i}@example.com`),
-        }),
-      ),
-    );
-    const statuses = results.map((r) => r.statusCode);
-    expect(
-      statuses.filter((s) => s === 201),
-      JSON.stringify(statuses),
-    ).toHaveLength(1);
-    for (const r of results.filter((x) => x.statusCode !== 201)) {
-      expect(r.statusCode, r.body).toBe(400);
-      expect(r.json()).toEqual({ username: [USERNAME_TAKEN] });
-    }
-    const rows = await t.deps.db
-      .select()
-      .from(users)
-      .where(sql`lower(${users.username}) = 'same.nick'`);
-    expect(rows).toHaveLength(1);
-    expect(await verificationJobCount()).toBe(jobsBefore + 1);
-  });
-
-  it('one refresh token presented 10 times at once (over HTTP): at most one success, then the family is dead', async () => {
-    const user = await makeUser(t.deps, { username: 'refresh_racer' });
-    const raced = await tokensFor(t.app, user.username);
-    const otherSession = await tokensFor(t.app, user.username);
-    const [racedRow] = await t.deps.db
-      .select()
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, tokenHash(raced.refresh)));
-    const familyId = racedRow!.familyId;
-
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => post('/api/auth/token/refresh/', { refresh: raced.refresh })),
-    );
-    const won = results.filter((r) => r.status === 200);
-    expect(won.length, JSON.stringify(results)).toBeLessThanOrEqual(1);
-    for (const r of results.filter((x) => x.status !== 200)) {
-      expect(r).toEqual({ status: 401, body: TOKEN_NOT_VALID });
-    }
-
-    // Every token of the family is refused now: the raced one and whatever the winner got.
-    const family = await t.deps.db.select().from(refreshTokens).where(eq(refreshTokens.familyId, familyId));
-    expect(family.length).toBe(1 + won.length);
-    for (const row of family) expect(row.revokedAt).toBeInstanceOf(Date);
-    expect(await post('/api/auth/token/refresh/', { refresh: raced.refresh })).toEqual({
-      status: 401,
-      body: TOKEN_NOT_VALID,
+        .where(sql`lower(${users.email}) = 'race.mail@example.com'`);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.username).toBe(created[0]!.body!.user.username);
+      expect(
+        await t.deps.db
+          .select()
+          .from(users)
+          .where(sql`${users.username} like 'racer\\_%'`),
+      ).toHaveLength(1);
+      // Only the winner's transaction committed, and with it its one verification e-mail job.
+      expect(await verificationJobCount()).toBe(jobsBefore + 1);
+      expect(await verificationJob(t, rows[0]!.id)).toBeDefined();
     });
-    for (const w of won) {
-      expect(await post('/api/auth/token/refresh/', { refresh: w.body!.refresh })).toEqual({
+
+    it('20 simultaneous registrations with one username (in 20 spellings): exactly one 201', async () => {
+      const jobsBefore = await verificationJobCount();
+      const names = Array.from({ length: 20 }, (_, i) => caseVariant('same.nick', i));
+      expect(new Set(names).size).toBe(20);
+      const results = await Promise.all(
+        names.map((username, i) =>
+          t.app.inject({
+            method: 'POST',
+            url: '/api/register/',
+            payload: registration(username, `same.nick.${i}@example.com`),
+          }),
+        ),
+      );
+      const statuses = results.map((r) => r.statusCode);
+      expect(
+        statuses.filter((s) => s === 201),
+        JSON.stringify(statuses),
+      ).toHaveLength(1);
+      for (const r of results.filter((x) => x.statusCode !== 201)) {
+        expect(r.statusCode, r.body).toBe(400);
+        expect(r.json()).toEqual({ username: [USERNAME_TAKEN] });
+      }
+      const rows = await t.deps.db
+        .select()
+        .from(users)
+        .where(sql`lower(${users.username}) = 'same.nick'`);
+      expect(rows).toHaveLength(1);
+      expect(await verificationJobCount()).toBe(jobsBefore + 1);
+    });
+
+    // The presented token's row is locked (`FOR UPDATE`): the first to take the lock uses it up, and
+    // every other finds it used (a replay) and revokes the family, the winner's new token included.
+    it('one refresh token presented 10 times at once (over HTTP): exactly one success, then the family is dead', async () => {
+      const user = await makeUser(t.deps, { username: 'refresh_racer' });
+      const raced = await tokensFor(t.app, user.username);
+      const otherSession = await tokensFor(t.app, user.username);
+      const [racedRow] = await t.deps.db
+        .select()
+        .from(refreshTokens)
+        .where(eq(refreshTokens.tokenHash, tokenHash(raced.refresh)));
+      const familyId = racedRow!.familyId;
+
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => post('/api/auth/token/refresh/', { refresh: raced.refresh })),
+      );
+      const won = results.filter((r) => r.status === 200);
+      expect(won, JSON.stringify(results)).toHaveLength(1);
+      expect(won[0]!.body).toEqual({ access: expect.any(String), refresh: expect.any(String) });
+      const refused = results.filter((x) => x.status !== 200);
+      expect(refused).toHaveLength(9);
+      for (const r of refused) expect(r).toEqual({ status: 401, body: TOKEN_NOT_VALID });
+
+      // Every token of the family is refused now: the raced one and whatever the winner got.
+      const family = await t.deps.db.select().from(refreshTokens).where(eq(refreshTokens.familyId, familyId));
+      expect(family).toHaveLength(2);
+      for (const row of family) expect(row.revokedAt).toBeInstanceOf(Date);
+      expect(await post('/api/auth/token/refresh/', { refresh: raced.refresh })).toEqual({
         status: 401,
         body: TOKEN_NOT_VALID,
       });
-    }
-    // Another sign-in of the same user is another family, untouched by the race.
-    const other = await post('/api/auth/token/refresh/', { refresh: otherSession.refresh });
-    expect(other.status).toBe(200);
-  });
+      expect(await post('/api/auth/token/refresh/', { refresh: won[0]!.body!.refresh })).toEqual({
+        status: 401,
+        body: TOKEN_NOT_VALID,
+      });
+      // Another sign-in of the same user is another family, untouched by the race.
+      const other = await post('/api/auth/token/refresh/', { refresh: otherSession.refresh });
+      expect(other.status).toBe(200);
+    });
 
-  it('one refresh token presented 10 times at once (in-process): at most one success', async () => {
-    const user = await makeUser(t.deps, { username: 'refresh_racer_2' });
-    const raced = await tokensFor(t.app, user.username);
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        t.app.inject({
-          method: 'POST',
-          url: '/api/auth/token/refresh/',
-          payload: { refresh: raced.refresh },
-        }),
-      ),
-    );
-    const won = results.filter((r) => r.statusCode === 200);
-    expect(won.length).toBeLessThanOrEqual(1);
-    for (const r of results.filter((x) => x.statusCode !== 200)) {
-      expect(r.statusCode).toBe(401);
-      expect(r.json()).toEqual(TOKEN_NOT_VALID);
-    }
-    const rows = await t.deps.db.select().from(refreshTokens).where(eq(refreshTokens.userId, user.id));
-    for (const row of rows) expect(row.revokedAt).toBeInstanceOf(Date);
-  });
-});
+    it('one refresh token presented 10 times at once (in-process): exactly one success', async () => {
+      const user = await makeUser(t.deps, { username: 'refresh_racer_2' });
+      const raced = await tokensFor(t.app, user.username);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          t.app.inject({
+            method: 'POST',
+            url: '/api/auth/token/refresh/',
+            payload: { refresh: raced.refresh },
+          }),
+        ),
+      );
+      const statuses = results.map((r) => r.statusCode);
+      expect(
+        statuses.filter((s) => s === 200),
+        JSON.stringify(statuses),
+      ).toHaveLength(1);
+      for (const r of results.filter((x) => x.statusCode !== 200)) {
+        expect(r.statusCode).toBe(401);
+        expect(r.json()).toEqual(TOKEN_NOT_VALID);
+      }
+      // The raced token and the one the winner got, both revoked by the replays.
+      const rows = await t.deps.db.select().from(refreshTokens).where(eq(refreshTokens.userId, user.id));
+      expect(rows).toHaveLength(2);
+      for (const row of rows) expect(row.revokedAt).toBeInstanceOf(Date);
+    });
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // C. SMTP down
 // ---------------------------------------------------------------------------------------------
 
 describe('accounts: registration while SMTP is down', () => {
-  it('answers 201 at once; the mail job retries with back-off, fails for good, and the counters show it', async () => {
+  it('answers 201; the mail job retries with back-off, fails for good, and the counters show it', async () => {
     const port = await freePort(); // nothing listens there
     const t = await createTestApp({
       env: { EMAIL_URL: `smtp://127.0.0.1:${port}`, JOB_BACKOFF: '50ms', JOB_MAX_RETRIES: '2' },
     });
     try {
-      const started = Date.now();
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/register/',
         payload: registration('smtp_down', 'smtp.down@example.com'),
       });
       expect(res.statusCode, res.body).toBe(201);
-      expect(Date.now() - started).toBeLessThan(5000);
       const id = res.json().user.id as number;
 
       await waitFor(
@@ -705,8 +711,13 @@ describe('accounts: registration while SMTP is down', () => {
       expect(user.verificationEmailLastAttempt).toBeInstanceOf(Date);
       expect(user.verificationEmailLastSuccess).toBeNull();
 
-      // No attempt after the last retry.
-      await sleep(400);
+      // No attempt after the last retry: more rounds of the relay, and every job settled, change
+      // nothing (a failed job is never handed over again).
+      for (let round = 0; round < 3; round++) {
+        t.deps.jobs.kick();
+        await t.deps.jobs.idle();
+      }
+      await settleJobs(t.deps);
       expect((await userById(t, id)).verificationEmailAttempts).toBe(3);
       expect((await verificationJob(t, id))!.attempts).toBe(3);
 
@@ -734,15 +745,14 @@ describe('accounts: registration while SMTP is down', () => {
       env: { EMAIL_URL: `smtp://127.0.0.1:${port}`, JOB_BACKOFF: '50ms', JOB_MAX_RETRIES: '0' },
     });
     try {
-      const started = Date.now();
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/register/',
         payload: registration('smtp_silent', 'smtp.silent@example.com'),
       });
       expect(res.statusCode, res.body).toBe(201);
-      // The mailer would wait 10 s for a greeting; the request does not wait for the mailer.
-      expect(Date.now() - started).toBeLessThan(3000);
+      // The mailer waits 10 s for a greeting that never comes; the request did not wait for it: the
+      // answer is here while the job is still connected to the silent server, running.
       const id = res.json().user.id as number;
       await waitFor(() => held.length > 0, 5000, 'the job to connect to the silent server');
       expect((await verificationJob(t, id))?.status).toBe('running');

@@ -1,10 +1,14 @@
-import { eq } from 'drizzle-orm';
+import { asc, desc, eq, gt } from 'drizzle-orm';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SEND_PASSWORD_RESET_EMAIL } from '../src/modules/accounts/password-reset.js';
+import { SEND_VERIFICATION_EMAIL } from '../src/modules/accounts/registration.js';
 import { users, type User } from '../src/modules/accounts/tables.js';
 import { TokenSigner } from '../src/modules/accounts/tokens.js';
+import { jobs } from '../src/platform/jobs/tables.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { bearer, linkIn, makeUser, PASSWORD, tokensFor } from './helpers/accounts.js';
+import { settleJobs } from './helpers/jobs.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -61,11 +65,23 @@ describe('accounts: credentials, verification links, reset and session tokens', 
     return smtp.messagesTo(address).at(-1)!;
   }
 
-  /** Lets every job scheduled so far run, and any SMTP delivery in flight arrive. */
-  async function settle(): Promise<void> {
-    await t.deps.jobs.idle();
-    await new Promise((r) => setTimeout(r, 400));
-    await t.deps.jobs.idle();
+  /**
+   * Waits until every job scheduled so far has reached its final state. A mail job succeeds only
+   * once the SMTP server has taken the message (the sink keeps it before it answers), so what the
+   * sink holds then is all that was mailed.
+   */
+  const settle = () => settleJobs(t.deps);
+
+  /** The highest job id so far: the jobs a test's requests schedule come after it. */
+  async function lastJobId(): Promise<number> {
+    const [row] = await t.deps.db.select({ id: jobs.id }).from(jobs).orderBy(desc(jobs.id)).limit(1);
+    return row?.id ?? 0;
+  }
+
+  /** The jobs scheduled after `afterId`: name, recipient and final state. */
+  async function jobsSince(afterId: number) {
+    const rows = await t.deps.db.select().from(jobs).where(gt(jobs.id, afterId)).orderBy(asc(jobs.id));
+    return rows.map((row) => ({ name: row.name, payload: row.payload, status: row.status }));
   }
 
   /** Asks for a new verification e-mail and returns the link it carries (as a path). */
@@ -306,6 +322,7 @@ describe('accounts: credentials, verification links, reset and session tokens', 
       const unknown = `nobody-${Date.now()}@example.com`;
       await settle();
       smtp.clear();
+      const before = await lastJobId();
 
       const answers = [];
       for (const email of [unknown, unverified.email, verified.email]) {
@@ -318,6 +335,10 @@ describe('accounts: credentials, verification links, reset and session tokens', 
 
       const mail = await nextMailTo(unverified.email, 0);
       await settle();
+      // One mail job was scheduled, for the unverified address only, and it has run.
+      expect(await jobsSince(before)).toEqual([
+        { name: SEND_VERIFICATION_EMAIL, payload: { user_id: unverified.id }, status: 'succeeded' },
+      ]);
       expect(smtp.messages).toHaveLength(1);
       expect(smtp.messagesTo(verified.email)).toHaveLength(0);
       expect(smtp.messagesTo(unknown)).toHaveLength(0);
@@ -426,6 +447,7 @@ describe('accounts: credentials, verification links, reset and session tokens', 
       const user = await makeUser(t.deps);
       await settle();
       smtp.clear();
+      const before = await lastJobId();
       const unknown = `nobody-${Date.now()}@example.com`;
 
       const forUnknown = await post('/api/auth/password-reset/', { email: unknown });
@@ -437,6 +459,10 @@ describe('accounts: credentials, verification links, reset and session tokens', 
 
       await nextMailTo(user.email, 0);
       await settle();
+      // One mail job was scheduled, for the known address only, and it has run.
+      expect(await jobsSince(before)).toEqual([
+        { name: SEND_PASSWORD_RESET_EMAIL, payload: { user_id: user.id }, status: 'succeeded' },
+      ]);
       expect(smtp.messages).toHaveLength(1);
       expect(smtp.messagesTo(unknown)).toHaveLength(0);
 

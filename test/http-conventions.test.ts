@@ -196,28 +196,45 @@ describe('CORS', () => {
   });
 });
 
+/** A promise and the function that settles it. */
+function signal() {
+  let fire!: () => void;
+  const fired = new Promise<void>((resolve) => (fire = resolve));
+  return { fire, fired };
+}
+
 describe('closing the app', () => {
   it('waits for a handler whose client gave up, so its queries still find the database open', async () => {
     let finished = false;
+    const entered = signal();
+    const clientGone = signal();
+    const closeBegan = signal();
     // The route is registered while the app is built; it reaches the app once that is done.
     const built: { app?: TestApp } = {};
     // eslint-disable-next-line @typescript-eslint/require-await
     const slow = async (app: FastifyInstance) => {
-      app.get('/probe/slow-db/', async () => {
-        await new Promise((r) => setTimeout(r, 300));
+      app.get('/probe/slow-db/', async (request) => {
+        request.raw.socket.once('close', clientGone.fire);
+        entered.fire();
+        // Still running when its client is gone and the server has closed (the hook below runs
+        // once Fastify counts every request as done), then it queries the database.
+        await closeBegan.fired;
+        await new Promise((r) => setImmediate(r));
         await built.app!.deps.db.execute(sql`select 1`);
         finished = true;
         return { ok: true };
       });
+      app.addHook('onClose', () => closeBegan.fire());
     };
     const t = await createTestApp({ plugins: [slow] });
     built.app = t;
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     const abort = new AbortController();
     const request = fetch(`${base}/probe/slow-db/`, { signal: abort.signal }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    await entered.fired;
     abort.abort();
     await request;
+    await clientGone.fired;
     await t.app.close();
     expect(finished).toBe(true);
     await t.close();

@@ -2,7 +2,7 @@
  * Acceptance for SPEC §8's cache helper: whole responses keyed by URL and audience,
  * `X-Cache: HIT|MISS`, invalidation by scope, ETag / If-None-Match, and the off switch.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyPluginAsync, LightMyRequestResponse } from 'fastify';
 import { Type } from 'typebox';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from '../src/platform/cache/store.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { deleteKeys, PrivateRedis, redisServerAvailable } from './helpers/redis.js';
 
 interface Probe {
   counter: number;
@@ -275,25 +276,15 @@ describe('MemoryCacheStore', () => {
   });
 });
 
-const storeKinds: Array<[string, () => { store: CacheStore; close: () => void }]> = [
-  ['memory', () => ({ store: new MemoryCacheStore(), close: () => undefined })],
-];
-if (process.env.REDIS_URL) {
-  storeKinds.push([
-    'redis',
-    () => {
-      const redis = new Redis(process.env.REDIS_URL!);
-      return {
-        store: new RedisCacheStore(redis, `test:store${process.pid}${Date.now()}:`),
-        close: () => redis.disconnect(),
-      };
-    },
-  ]);
+interface StoreUnderTest {
+  store: CacheStore;
+  close: () => Promise<void> | void;
 }
 
-describe.each(storeKinds)('%s store: an entry read through its generation counters', (_kind, make) => {
+/** The contract both stores keep; `make` gives a fresh, empty store. */
+function readsThroughGenerations(make: () => Promise<StoreUnderTest> | StoreUnderTest) {
   it('reads the counters and the entry they point to together; a bump points elsewhere', async () => {
-    const { store, close } = make();
+    const { store, close } = await make();
     try {
       const first = await store.getVersioned(['a', 'b'], 'resp:', ':public:/x');
       expect(first).toEqual({ version: 'a.0,b.0', value: null });
@@ -314,7 +305,43 @@ describe.each(storeKinds)('%s store: an entry read through its generation counte
       });
       expect(await store.getVersioned(['a'], 'resp:', ':public:/x')).toEqual({ version: 'a.0', value: null });
     } finally {
-      close();
+      await close();
     }
   });
+}
+
+describe('memory store: an entry read through its generation counters', () => {
+  readsThroughGenerations(() => ({ store: new MemoryCacheStore(), close: () => undefined }));
 });
+
+// On the machine's Redis (REDIS_URL), else on a redis-server of the test's own.
+const redisFor = process.env.REDIS_URL
+  ? 'REDIS_URL'
+  : redisServerAvailable
+    ? 'a private redis-server'
+    : 'needs redis-server';
+
+describe.skipIf(!process.env.REDIS_URL && !redisServerAvailable)(
+  `redis store (${redisFor}): an entry read through its generation counters`,
+  () => {
+    let own: PrivateRedis | undefined;
+    let url: string;
+    beforeAll(async () => {
+      own = process.env.REDIS_URL ? undefined : await PrivateRedis.start();
+      url = own?.url ?? process.env.REDIS_URL!;
+    });
+    afterAll(() => own?.stop());
+
+    readsThroughGenerations(() => {
+      const redis = new Redis(url);
+      const prefix = `test:store:${randomBytes(6).toString('hex')}:`;
+      return {
+        store: new RedisCacheStore(redis, prefix),
+        async close() {
+          redis.disconnect();
+          await deleteKeys(url, prefix);
+        },
+      };
+    });
+  },
+);

@@ -20,6 +20,11 @@ export interface TestAppOptions {
   clock?: () => Date;
   /** Share another app's database (two processes on one database). */
   database?: TestDatabase;
+  /**
+   * Embedded mode: PGlite on disk in this directory instead of a new one in memory, so apps opened
+   * one after another share one database (migrated by the first). The caller removes the directory.
+   */
+  pgliteDir?: string;
   /** Share another app's Redis keys (two processes on one Redis). */
   redisPrefix?: string;
   onQuery?: (query: string, params: unknown[]) => void;
@@ -63,7 +68,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const redisPrefix = options.redisPrefix ?? `test:${randomBytes(6).toString('hex')}:`;
   const deps = await buildDeps(config, {
     migrate: true,
-    pgliteDir: null,
+    pgliteDir: options.pgliteDir ?? null,
     redisPrefix,
     extraJobs: options.extraJobs,
     clock: options.clock,
