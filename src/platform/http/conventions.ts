@@ -153,3 +153,12 @@ export function refuseMalformedPreflight(app: FastifyInstance): void {
     );
   });
 }
+
+/**
+ * For routes whose body is optional (`POST …/cancel/` with or without a reason): an absent body
+ * is validated as `{}`, so a bare POST is not a 400. Use as a `preValidation` hook.
+ */
+export function absentBodyIsEmpty(request: FastifyRequest, _reply: unknown, done: () => void): void {
+  if (request.body === undefined || request.body === null) request.body = {};
+  done();
+}

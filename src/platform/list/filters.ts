@@ -25,6 +25,7 @@ export function parseFilter<T>(
 }
 
 const DECIMAL = /^-?\d{1,12}(\.\d{1,6})?$/;
+const INTEGER = /^-?\d{1,9}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A decimal kept as a string, so money never goes through floating point. */
@@ -91,5 +92,30 @@ export const textFilter = (
   type: 'string',
   description,
   parse: (raw) => (raw.length <= 200 ? raw : { error: 'Ensure this value has at most 200 characters.' }),
+  apply,
+});
+
+/** A whole number that fits an `integer` column (nine digits at most). */
+export const integerFilter = (
+  description: string,
+  apply: (value: number) => SQL | undefined,
+): Filter<number> => ({
+  type: 'integer',
+  description,
+  parse: (raw) => (INTEGER.test(raw.trim()) ? Number(raw.trim()) : { error: 'Enter a whole number.' }),
+  apply,
+});
+
+export const choiceFilter = <C extends string>(
+  description: string,
+  choices: readonly C[],
+  apply: (value: C) => SQL | undefined,
+): Filter<C> => ({
+  type: 'string',
+  description: `${description} One of: ${choices.join(', ')}.`,
+  parse: (raw) =>
+    (choices as readonly string[]).includes(raw)
+      ? (raw as C)
+      : { error: `Select a valid choice. ${raw} is not one of the available choices.` },
   apply,
 });

@@ -1,0 +1,14 @@
+import type { AppModule } from '../types.js';
+import { orderJobs } from './jobs.js';
+import { orderRoutes } from './routes.js';
+
+/** Checkout, the order workflow and its history, order e-mails and the live status stream. */
+export const orders: AppModule = {
+  name: 'orders',
+  routes: orderRoutes,
+  jobs: orderJobs,
+};
+
+export { moveOrder, onOrderMoved, type Move, type MoveHook, type MoveOutcome } from './move-status.js';
+export { orderVisibleTo } from './read.js';
+export { ORDER_STATUSES, WORKFLOW, allowedMoves, canMove, type Mover, type OrderStatus } from './workflow.js';
