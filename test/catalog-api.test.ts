@@ -1984,7 +1984,8 @@ describe('response cache of the product list', () => {
         short_description: 'While down',
       });
       expect(res.statusCode, res.body).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // A rejection nobody handled is reported once the current turn of the event loop is over.
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       store.incr = incr;
       process.off('unhandledRejection', onRejection);

@@ -13,6 +13,7 @@ import { queryRows } from '../src/platform/db/client.js';
 import { transaction } from '../src/platform/db/transaction.js';
 import { signedInUser } from './helpers/accounts.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { waitFor } from './helpers/wait.js';
 
 let t: TestApp;
 let staff: Record<string, string>;
@@ -210,7 +211,20 @@ function gate() {
   return { open, opened };
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves once another session of this database waits on a lock (B queued behind A). */
+const someoneWaitsOnALock = () =>
+  waitFor(
+    async () => {
+      const [row] = await queryRows<{ n: number }>(
+        t.deps.db,
+        sql`SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      return row!.n > 0;
+    },
+    10_000,
+    "the second transaction to wait on the first one's lock",
+  );
 
 // PGlite runs one transaction at a time, so these interleavings can only happen on PostgreSQL.
 describe.skipIf(!process.env.DATABASE_URL)('derived data under interleaved transactions (PostgreSQL)', () => {
@@ -228,7 +242,7 @@ describe.skipIf(!process.env.DATABASE_URL)('derived data under interleaved trans
     const b = t.deps.db
       .insert(productCategories)
       .values({ productId: id, categoryId: categoryIds['derived-b']! });
-    await pause(200);
+    await someoneWaitsOnALock();
     release.open();
     await Promise.all([a, b]);
     const [row] = await t.deps.db
@@ -252,7 +266,7 @@ describe.skipIf(!process.env.DATABASE_URL)('derived data under interleaved trans
     });
     await aDeleted.opened;
     const b = t.deps.db.insert(products).values(newProduct());
-    await pause(200);
+    await someoneWaitsOnALock();
     release.open();
     await expect(Promise.all([a, b])).resolves.toBeDefined();
     await expectDerivedDataRight();
