@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { modules } from './modules/index.js';
 import { anonymous } from './platform/auth.js';
@@ -7,6 +7,8 @@ import { ResponseCache } from './platform/cache/response-cache.js';
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from './platform/cache/store.js';
 import { openDatabase } from './platform/db/client.js';
 import { runMigrations } from './platform/db/migrate.js';
+import { createEventBus } from './platform/events/bus.js';
+import { idempotencyJobs } from './platform/idempotency/purge.js';
 import { BullmqJobQueue } from './platform/jobs/bullmq.js';
 import { EagerJobQueue } from './platform/jobs/eager.js';
 import type { JobQueue } from './platform/jobs/queue.js';
@@ -35,11 +37,61 @@ export interface DepsOptions {
   statementTimeoutMs?: number;
 }
 
-export function createLogger(config: Config): Logger {
-  return pino({
-    level: config.logLevel,
-    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.new_password'],
-  });
+/** Query parameters whose values are credentials (`EventSource` sends its token as `?access_token=`). */
+const SECRET_QUERY_PARAMETERS = new Set(['access_token']);
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** `url` with the value of every credential query parameter replaced, however its name is escaped. */
+export function redactUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals < 0 ? pair : pair.slice(0, equals);
+      return SECRET_QUERY_PARAMETERS.has(decodedName(name)) ? `${name}=[Redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, mark)}?${query}`;
+}
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  headers?: Record<string, unknown>;
+  socket?: { remotePort?: number };
+}
+
+export function createLogger(config: Config, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.new_password'],
+      serializers: {
+        // Fastify's own request serializer, with credentials in the query redacted from the URL.
+        req: (req: LoggedRequest) => ({
+          method: req.method,
+          url: redactUrl(req.url),
+          version: req.headers?.['accept-version'],
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
+    },
+    destination,
+  );
 }
 
 export async function buildDeps(config: Config, options: DepsOptions = {}): Promise<Deps> {
@@ -61,8 +113,10 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
       })
     : undefined;
   const cache: CacheStore = redis ? new RedisCacheStore(redis, redisPrefix) : new MemoryCacheStore();
+  const events = createEventBus({ redis, redisUrl: config.redisUrl, prefix: redisPrefix, log });
 
   const registry = new JobRegistry<Deps>([
+    ...idempotencyJobs,
     ...modules.flatMap((m) => m.jobs ?? []),
     ...(options.extraJobs ?? []),
   ]);
@@ -92,9 +146,11 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
     jobs,
     mailer,
     clock: options.clock ?? (() => new Date()),
+    events,
     authenticate: anonymous,
     async close() {
       await jobs.stop();
+      await events.close();
       mailer.close();
       if (redis) await closeRedis(redis);
       await database.close();

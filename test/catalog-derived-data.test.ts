@@ -239,9 +239,11 @@ describe.skipIf(!process.env.DATABASE_URL)('derived data under interleaved trans
     });
     await aLinked.opened;
     // B's trigger waits on A's row lock; once A commits it must see A's link as well as its own.
+    // `execute()` sends it now: a Drizzle query left un-awaited would not run until the end.
     const b = t.deps.db
       .insert(productCategories)
-      .values({ productId: id, categoryId: categoryIds['derived-b']! });
+      .values({ productId: id, categoryId: categoryIds['derived-b']! })
+      .execute();
     await someoneWaitsOnALock();
     release.open();
     await Promise.all([a, b]);
@@ -265,7 +267,7 @@ describe.skipIf(!process.env.DATABASE_URL)('derived data under interleaved trans
       await tx.insert(products).values(newProduct());
     });
     await aDeleted.opened;
-    const b = t.deps.db.insert(products).values(newProduct());
+    const b = t.deps.db.insert(products).values(newProduct()).execute();
     await someoneWaitsOnALock();
     release.open();
     await expect(Promise.all([a, b])).resolves.toBeDefined();

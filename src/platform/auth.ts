@@ -15,6 +15,20 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * The access token may come as `?access_token=` when there is no `Authorization` header (browsers'
+     * `EventSource` cannot set headers). The logger redacts the value from every logged URL.
+     */
+    tokenInQuery?: boolean;
+  }
+}
+
+/** The `?access_token=` of a route that takes one, as the `Authorization` value it stands for. */
+function queryToken(request: FastifyRequest): string | undefined {
+  if (!request.routeOptions.config?.tokenInQuery || request.headers.authorization !== undefined) return;
+  const token = (request.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof token === 'string' && token !== '' ? `Bearer ${token}` : undefined;
 }
 
 export const authPlugin = fp(
@@ -22,6 +36,9 @@ export const authPlugin = fp(
   async (app: FastifyInstance, { authenticate }: { authenticate: Authenticator }) => {
     app.decorateRequest('principal', null);
     app.addHook('onRequest', async (request) => {
+      // Synthesised as the header, so the authenticator, `Vary` and `Cache-Control: private` see one credential.
+      const fromQuery = queryToken(request);
+      if (fromQuery) request.headers.authorization = fromQuery;
       request.principal = await authenticate(request);
     });
   },

@@ -5,6 +5,7 @@ import type { Authenticator } from './auth.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { CacheStore } from './cache/store.js';
 import type { DatabaseHandle, Db } from './db/client.js';
+import type { EventBus } from './events/bus.js';
 import type { JobQueue } from './jobs/queue.js';
 import type { Mailer } from './mail/mailer.js';
 
@@ -23,6 +24,8 @@ export interface Deps {
   jobs: JobQueue<Deps>;
   mailer: Mailer;
   clock: () => Date;
+  /** Messages for live streams (SSE), published after commit: Redis pub/sub with `REDIS_URL`, else in-process. */
+  events: EventBus;
   authenticate: Authenticator;
   close(): Promise<void>;
 }
