@@ -1,11 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../src/deps.js';
-import { hashPassword } from '../../src/modules/accounts/passwords.js';
-import { users } from '../../src/modules/accounts/tables.js';
-import { TokenSigner } from '../../src/modules/accounts/tokens.js';
+import { loadTestUsers } from '../../src/modules/accounts/index.js';
 import { products, variants } from '../../src/modules/catalog/tables.js';
-import { PASSWORD } from './accounts.js';
 
 let counter = 0;
 
@@ -67,32 +64,11 @@ export function placeOrder(
   return app.inject({ method: 'POST', url: '/api/orders/', headers, payload: orderBody(extra) });
 }
 
-/**
- * `n` verified customers with access tokens, made in bulk: one password hash for all, tokens
- * signed directly (an access token names only the user), so 200 buyers take no 200 sign-ins.
- */
+/** `n` verified customers with access tokens, made in bulk (200 buyers take no 200 sign-ins). */
 export async function manyCustomers(
   deps: Deps,
   n: number,
 ): Promise<Array<{ id: number; headers: Record<string, string> }>> {
-  const tag = Math.random().toString(36).slice(2, 8);
-  const password = await hashPassword(PASSWORD);
-  const rows = await deps.db
-    .insert(users)
-    .values(
-      Array.from({ length: n }, (_, i) => ({
-        username: `buyer${i}_${tag}`,
-        email: `buyer${i}_${tag}@example.com`,
-        password,
-        isVerified: true,
-      })),
-    )
-    .returning({ id: users.id });
-  const signer = new TokenSigner(deps.config.secretKey);
-  return Promise.all(
-    rows.map(async ({ id }) => {
-      const { token } = await signer.sign('access', { userId: id }, new Date(), 3600);
-      return { id, headers: { authorization: `Bearer ${token}` } };
-    }),
-  );
+  const made = await loadTestUsers(deps, n);
+  return made.map(({ id, token }) => ({ id, headers: { authorization: `Bearer ${token}` } }));
 }

@@ -12,3 +12,4 @@ export const accounts: AppModule = {
 };
 
 export { createSuperuser } from './superusers.js';
+export { loadTestUsers } from './load-users.js';

@@ -142,7 +142,7 @@ export async function placeOrder(deps: Deps, tx: Tx, order: PlaceOrder): Promise
     })
     .returning();
   await deps.jobs.enqueue(tx, SEND_ORDER_CONFIRMATION, { order_id: orderId });
-  if (cartId) await emptyCart(tx, cartId);
+  if (cartId) await emptyCart(tx, cartId, deps.clock());
   announceStatus(deps, tx, history!);
   return (await orderView(tx, orderId))!;
 }
