@@ -180,6 +180,63 @@ describe('placing an order', () => {
     });
   });
 
+  const addToCart = (headers: Record<string, string>, variant: string, quantity: number) =>
+    t.app.inject({ method: 'POST', url: '/api/cart/items/', headers, payload: { variant, quantity } });
+
+  it('checks out the cart and empties it; `items` leaves the cart alone', async () => {
+    const buyer = await signedInUser(t.app, t.deps);
+    const a = (await makeVariant(t.deps, { price: '4.00', stock: 9 })).variant;
+    const b = (await makeVariant(t.deps, { price: '6.00', stock: 9 })).variant;
+    expect((await addToCart(buyer.headers, a.id, 2)).statusCode).toBe(201);
+    expect((await addToCart(buyer.headers, b.id, 1)).statusCode).toBe(201);
+
+    const viaItems = await placeOrder(t.app, buyer.headers, { items: [{ variant: a.id, quantity: 1 }] });
+    expect(viaItems.statusCode).toBe(201);
+    const cartAfterItems = (
+      await t.app.inject({ method: 'GET', url: '/api/cart/', headers: buyer.headers })
+    ).json();
+    expect(cartAfterItems.items).toHaveLength(2);
+
+    const res = await placeOrder(t.app, buyer.headers);
+    expect(res.statusCode).toBe(201);
+    expect(
+      res
+        .json()
+        .items.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity])
+        .sort(),
+    ).toEqual(
+      [
+        [a.sku, 2],
+        [b.sku, 1],
+      ].sort(),
+    );
+    expect(res.json()).toMatchObject({ subtotal: '14.00', tax_amount: '1.12' });
+    const cart = (await t.app.inject({ method: 'GET', url: '/api/cart/', headers: buyer.headers })).json();
+    expect(cart.items).toEqual([]);
+    expect(await stockOf(t.deps, a.id)).toBe(6);
+    expect((await placeOrder(t.app, buyer.headers)).statusCode).toBe(400);
+  });
+
+  it('refuses a cart holding a line that became unavailable with a 409, writing nothing', async () => {
+    const buyer = await signedInUser(t.app, t.deps);
+    const ok = (await makeVariant(t.deps)).variant;
+    const gone = (await makeVariant(t.deps)).variant;
+    await addToCart(buyer.headers, ok.id, 1);
+    await addToCart(buyer.headers, gone.id, 1);
+    await t.deps.db.execute(sql`UPDATE product_variants SET is_active = false WHERE id = ${gone.id}`);
+    const before = await counts();
+    const res = await placeOrder(t.app, buyer.headers);
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({
+      detail: 'Some items in your cart are no longer available; remove them first.',
+      unavailable: [gone.id],
+    });
+    expect(await counts()).toEqual(before);
+    expect(await stockOf(t.deps, ok.id)).toBe(100);
+    const cart = (await t.app.inject({ method: 'GET', url: '/api/cart/', headers: buyer.headers })).json();
+    expect(cart.items).toHaveLength(2);
+  });
+
   it('refuses an empty cart with a 400', async () => {
     const someone = await signedInUser(t.app, t.deps);
     const res = await placeOrder(t.app, someone.headers);

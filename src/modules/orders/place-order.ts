@@ -42,9 +42,7 @@ function checkAvailable(lines: Wanted[], variants: Map<string, SaleVariant>, fro
   const unavailable = lines.filter((l) => !variants.get(l.variantId)?.available).map((l) => l.variantId);
   if (unavailable.length === 0) return;
   if (fromCart) {
-    throw conflict('Some items in your cart are no longer available; remove them first.', {
-      variants: unavailable,
-    });
+    throw conflict('Some items in your cart are no longer available; remove them first.', { unavailable });
   }
   throw badRequest({ items: unavailable.map((id) => `Variant ${id} does not exist or is not available.`) });
 }

@@ -12,7 +12,14 @@ import { moveOrder, type Move, type MoveOutcome } from './move-status.js';
 import { orderView } from './order-view.js';
 import { placeOrder } from './place-order.js';
 import { listOrders, orderListSpec, orderVisibleTo } from './read.js';
-import { BadMoveBody, CancelBody, OrderOut, PlaceOrderBody, ShortageBody, StatusBody } from './schemas.js';
+import {
+  BadMoveBody,
+  CancelBody,
+  OrderOut,
+  PlaceOrderBody,
+  CheckoutConflictBody,
+  StatusBody,
+} from './schemas.js';
 
 const bearer = [{ bearerAuth: [] }];
 const Id = Type.Object({ id: Type.String({ maxLength: 100 }) });
@@ -45,7 +52,7 @@ export function orderRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
           "Stock is taken in the order's transaction: an order that cannot be filled is refused whole (409, every short variant named). Takes an `Idempotency-Key` header.",
         security: bearer,
         body: PlaceOrderBody,
-        response: { 201: OrderOut, ...errors(400, 401, 429), 409: ShortageBody },
+        response: { 201: OrderOut, ...errors(400, 401, 429), 409: CheckoutConflictBody },
       },
     },
     async (request, reply) => {

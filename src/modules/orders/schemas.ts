@@ -105,12 +105,16 @@ export const OrderOut = Type.Object({
 });
 export type OrderView = Static<typeof OrderOut>;
 
-export const ShortageBody = Type.Object({
-  detail: Type.String(),
-  variants: Type.Array(
-    Type.Object({ variant: Type.String(), requested: Type.Integer(), available: Type.Integer() }),
-  ),
-});
+/** 409 at checkout: not enough stock (every short variant), or cart lines no longer for sale. */
+export const CheckoutConflictBody = Type.Union([
+  Type.Object({
+    detail: Type.String(),
+    variants: Type.Array(
+      Type.Object({ variant: Type.String(), requested: Type.Integer(), available: Type.Integer() }),
+    ),
+  }),
+  Type.Object({ detail: Type.String(), unavailable: Type.Array(Type.String({ format: 'uuid' })) }),
+]);
 
 export const BadMoveBody = Type.Object({
   detail: Type.String(),
