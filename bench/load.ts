@@ -9,9 +9,14 @@ export interface Measurement {
 }
 
 /** Drives one URL at a fixed concurrency for `seconds` (after a short warm-up) and reads the numbers. */
-export async function measure(url: string, connections: number, seconds: number): Promise<Measurement> {
-  await autocannon({ url, connections, duration: Math.min(2, seconds) });
-  const result = await autocannon({ url, connections, duration: seconds });
+export async function measure(
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<Measurement> {
+  await autocannon({ url, connections, headers, duration: Math.min(2, seconds) });
+  const result = await autocannon({ url, connections, headers, duration: seconds });
   return {
     requests_per_second: Math.round(result.requests.average),
     p50_ms: result.latency.p50,

@@ -67,7 +67,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   refuseMalformedPreflight(app);
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-    exposedHeaders: ['x-request-id', 'x-cache', 'etag', 'retry-after'],
+    exposedHeaders: ['x-request-id', 'x-cache', 'etag', 'retry-after', 'idempotent-replayed'],
   });
   await app.register(etag);
   await registerOpenApi(app, { version, siteUrl: config.siteUrl });

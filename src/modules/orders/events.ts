@@ -23,11 +23,15 @@ const Id = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const Query = Type.Object({
   access_token: Type.Optional(
     Type.String({
+      maxLength: 4096,
       description: 'The access token, for `EventSource` (which cannot send headers). Never logged.',
     }),
   ),
   lastEventId: Type.Optional(
-    Type.String({ description: 'For clients that cannot send `Last-Event-ID`: the last event id seen.' }),
+    Type.String({
+      maxLength: 64,
+      description: 'For clients that cannot send `Last-Event-ID`: the last event id seen.',
+    }),
   ),
 });
 

@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { requireStaff, requireUser, signedIn, staffOnly } from '../../platform/auth.js';
 import { transaction } from '../../platform/db/transaction.js';
+import { respondIdempotently } from '../../platform/idempotency/index.js';
 import type { Deps } from '../../platform/deps.js';
 import { conflict, notFound, type HttpError } from '../../platform/errors/http-errors.js';
 import { absentBodyIsEmpty } from '../../platform/http/conventions.js';
 import { errors } from '../../platform/http/schemas.js';
 import { listQuerySchema, pageSchema } from '../../platform/list/index.js';
+import { orderEventsRoutes } from './events.js';
 import { moveOrder, type Move, type MoveOutcome } from './move-status.js';
 import { orderView } from './order-view.js';
 import { placeOrder } from './place-order.js';
@@ -52,15 +54,15 @@ export function orderRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
           "Stock is taken in the order's transaction: an order that cannot be filled is refused whole (409, every short variant named). Takes an `Idempotency-Key` header.",
         security: bearer,
         body: PlaceOrderBody,
-        response: { 201: OrderOut, ...errors(400, 401, 429), 409: CheckoutConflictBody },
+        response: { 201: OrderOut, ...errors(400, 401, 422, 429), 409: CheckoutConflictBody },
       },
     },
     async (request, reply) => {
       const { userId } = requireUser(request);
-      const order = await transaction(deps.db, (tx) =>
-        placeOrder(deps, tx, { userId, input: request.body, idempotencyKey: null }),
-      );
-      return reply.code(201).send(order);
+      return respondIdempotently(deps, request, reply, async (tx, idempotencyKey) => ({
+        status: 201,
+        body: await placeOrder(deps, tx, { userId, input: request.body, idempotencyKey }),
+      }));
     },
   );
 
@@ -148,5 +150,5 @@ export function orderRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     },
   );
 
-  return Promise.resolve();
+  return orderEventsRoutes(app, deps);
 }

@@ -114,6 +114,10 @@ export const CheckoutConflictBody = Type.Union([
     ),
   }),
   Type.Object({ detail: Type.String(), unavailable: Type.Array(Type.String({ format: 'uuid' })) }),
+  Type.Object(
+    { detail: Type.String() },
+    { description: 'A request with this Idempotency-Key is in progress.' },
+  ),
 ]);
 
 export const BadMoveBody = Type.Object({

@@ -20,6 +20,7 @@ const ERROR_RESPONSES = {
   403: { ...Detail, description: 'Signed in, but not allowed.' },
   404: { ...Detail, description: 'No such object, or not one the caller may see.' },
   409: { ...Detail, description: 'The request conflicts with the current state.' },
+  422: { ...Detail, description: 'This Idempotency-Key was used with a different request.' },
   429: { ...Detail, description: 'Throttled; see `Retry-After`.' },
 } as const;
 
