@@ -5,7 +5,7 @@
  * prints the table and writes bench/results.json.
  *
  *   npm run bench -- [--products 100000] [--seconds 10] [--connections 32] [--explain] [--skip-import]
- *                    [--modes cold,warm] [--no-commerce]
+ *                    [--modes cold,warm] [--no-commerce] [--labels L1,L2]
  *
  * With the cache off, the commerce labels (O1, O2, O3, C1) follow L5 on the same server.
  */
@@ -32,11 +32,14 @@ const { values: args } = parseArgs({
     'skip-import': { type: 'boolean', default: false },
     modes: { type: 'string', default: 'cold,warm' },
     commerce: { type: 'boolean', default: true },
+    labels: { type: 'string', default: WORKLOAD.map((l) => l.label).join(',') },
   },
 });
 const products = Number(args.products);
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
+/** C0 and L5 always run: the other labels are reported against them. */
+const labels = new Set(['C0', 'L5', ...args.labels.split(',')]);
 
 const log = (line: string) => process.stdout.write(line + '\n');
 
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
     if (!wanted.has(mode)) continue;
     modes[mode] = await withServer({ CACHE_ENABLED: cacheEnabled }, async (base) => {
       const results: Record<string, Measurement & { share_of_c0: number }> = {};
-      for (const { label, path: urlPath } of WORKLOAD) {
+      for (const { label, path: urlPath } of WORKLOAD.filter((l) => labels.has(l.label))) {
         const m = await measure(base + urlPath(firstProductId), connections, seconds);
         const c0 = results.C0?.requests_per_second ?? m.requests_per_second;
         results[label] = { ...m, share_of_c0: Math.round((m.requests_per_second / c0) * 1000) / 10 };

@@ -109,7 +109,7 @@ export async function placeOrder(deps: Deps, tx: Tx, order: PlaceOrder): Promise
     billingAddress: input.billing_address,
     shippingFirstName: input.shipping_first_name ?? input.billing_first_name,
     shippingLastName: input.shipping_last_name ?? input.billing_last_name,
-    shippingAddress: input.shipping_address ?? (digitalOnly ? null : input.billing_address),
+    shippingAddress: input.shipping_address ?? null,
     notes: input.notes ?? '',
   });
   await tx.insert(orderLines).values(
