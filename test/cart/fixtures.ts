@@ -1,45 +1,13 @@
 /** Shared by the cart tests: catalog rows written straight to the tables, and the cart's four calls. */
-import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../src/deps.js';
 import { cartLines, carts } from '../../src/modules/cart/tables.js';
-import { products, variants, type Product, type Variant } from '../../src/modules/catalog/tables.js';
+import { products, variants } from '../../src/modules/catalog/tables.js';
 import { queryRows } from '../../src/platform/db/client.js';
 
-export interface ForSale {
-  product: Product;
-  variant: Variant;
-}
-
-/** A product with one variant, live and active unless told otherwise. */
-export async function makeVariant(
-  deps: Deps,
-  fields: { price?: string; stock?: number; isDigital?: boolean; name?: string } = {},
-): Promise<ForSale> {
-  const tag = randomBytes(4).toString('hex');
-  const [product] = await deps.db
-    .insert(products)
-    .values({
-      name: `Product ${tag}`,
-      slug: `product-${tag}`,
-      sku: `P-${tag}`,
-      price: fields.price ?? '10.00',
-      isDigital: fields.isDigital ?? false,
-    })
-    .returning();
-  const [variant] = await deps.db
-    .insert(variants)
-    .values({
-      productId: product!.id,
-      name: fields.name ?? `Variant ${tag}`,
-      sku: `V-${tag}`,
-      price: fields.price ?? '10.00',
-      stock: fields.stock ?? 100,
-    })
-    .returning();
-  return { product: product!, variant: variant! };
-}
+/** A product with one variant, live and active: the orders tests' helper, shared. */
+export { makeVariant } from '../helpers/commerce.js';
 
 export const setVariant = (deps: Deps, id: string, set: Partial<typeof variants.$inferInsert>) =>
   deps.db.update(variants).set(set).where(eq(variants.id, id));

@@ -6,17 +6,17 @@ import { products, variants } from '../../src/modules/catalog/tables.js';
 
 let counter = 0;
 
-/** A live product with one variant, written straight to the catalog tables. */
+/** A live product with one variant (`name` is the variant's), written straight to the catalog tables. */
 export async function makeVariant(
   deps: Deps,
-  fields: { stock?: number; price?: string; isDigital?: boolean; name?: string } = {},
+  fields: { stock?: number; price?: string; isDigital?: boolean; productName?: string; name?: string } = {},
 ) {
   counter++;
   const tag = `${counter}-${Math.random().toString(36).slice(2, 8)}`;
   const [product] = await deps.db
     .insert(products)
     .values({
-      name: fields.name ?? `Product ${tag}`,
+      name: fields.productName ?? `Product ${tag}`,
       slug: `product-${tag}`,
       sku: `P-${tag}`,
       price: fields.price ?? '10.00',
@@ -27,7 +27,7 @@ export async function makeVariant(
     .insert(variants)
     .values({
       productId: product!.id,
-      name: `Variant ${tag}`,
+      name: fields.name ?? `Variant ${tag}`,
       sku: `V-${tag}`,
       price: fields.price ?? '10.00',
       stock: fields.stock ?? 100,

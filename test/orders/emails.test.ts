@@ -30,7 +30,7 @@ describe('order e-mails', () => {
   });
 
   const order = async (email: string) => {
-    const { variant } = await makeVariant(t.deps, { price: '7.25', name: 'Teapot' });
+    const { variant } = await makeVariant(t.deps, { price: '7.25', productName: 'Teapot' });
     const res = await placeOrder(t.app, customer.headers, {
       items: [{ variant: variant.id, quantity: 2 }],
       billing_email: email,

@@ -1,6 +1,8 @@
-import { lockCartForCheckout, emptyCart } from '../cart/index.js';
+import { sql } from 'drizzle-orm';
+import { emptyCart, lockCartForCheckout } from '../cart/index.js';
 import { takeStock, variantsForSale, type SaleVariant } from '../catalog/index.js';
 import { lineTotal, priceLines } from '../pricing/index.js';
+import { queryRows } from '../../platform/db/client.js';
 import type { Tx } from '../../platform/db/transaction.js';
 import type { Deps } from '../../platform/deps.js';
 import { badRequest, conflict } from '../../platform/errors/http-errors.js';
@@ -9,8 +11,8 @@ import { SEND_ORDER_CONFIRMATION } from './emails.js';
 import { newOrderNumber } from './order-number.js';
 import { orderView } from './order-view.js';
 import type { OrderView, PlaceOrderInput } from './schemas.js';
-import { orderHistory, orderLines, orders } from './tables.js';
 import { announceStatus } from './live.js';
+import type { OrderHistoryRow, orders } from './tables.js';
 
 export interface PlaceOrder {
   userId: number;
@@ -47,15 +49,56 @@ function checkAvailable(lines: Wanted[], variants: Map<string, SaleVariant>, fro
   throw badRequest({ items: unavailable.map((id) => `Variant ${id} does not exist or is not available.`) });
 }
 
-/** An order number is random; the unique index settles a clash, and a new number is tried. */
-async function insertOrder(tx: Tx, values: Omit<typeof orders.$inferInsert, 'orderNumber'>) {
+interface NewLine {
+  variant_id: string;
+  product_id: string;
+  name: string;
+  sku: string;
+  quantity: number;
+  unit_price: string;
+  total_price: string;
+}
+
+/**
+ * The order, its lines and its first history row in one statement (data-modifying CTEs): a
+ * checkout holds its stock locks until commit, so every round trip saved is time other buyers of
+ * the same variant do not wait. The order number is random; on a clash the statement writes
+ * nothing (`ON CONFLICT DO NOTHING` feeds no row to the lines or the history) and another is drawn.
+ */
+async function writeOrder(
+  tx: Tx,
+  values: Omit<typeof orders.$inferInsert, 'orderNumber'>,
+  lines: NewLine[],
+  history: { actorId: number; idempotencyKey: string | null },
+): Promise<OrderHistoryRow> {
+  const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [row] = await tx
-      .insert(orders)
-      .values({ ...values, orderNumber: newOrderNumber() })
-      .onConflictDoNothing({ target: orders.orderNumber })
-      .returning({ id: orders.id });
-    if (row) return row.id;
+    const [row] = await queryRows<Omit<OrderHistoryRow, 'at'> & { at: Date | string }>(
+      tx,
+      sql`WITH o AS (
+            INSERT INTO orders (order_number, user_id, subtotal, discount_amount, tax_amount, shipping_amount,
+              total_amount, billing_first_name, billing_last_name, billing_email, billing_phone, billing_address,
+              shipping_first_name, shipping_last_name, shipping_address, notes)
+            VALUES (${newOrderNumber()}, ${values.userId}, ${values.subtotal}, ${values.discountAmount},
+              ${values.taxAmount}, ${values.shippingAmount}, ${values.totalAmount}, ${values.billingFirstName},
+              ${values.billingLastName}, ${values.billingEmail}, ${values.billingPhone}, ${json(values.billingAddress)},
+              ${values.shippingFirstName}, ${values.shippingLastName},
+              ${values.shippingAddress ? json(values.shippingAddress) : null}, ${values.notes})
+            ON CONFLICT (order_number) DO NOTHING
+            RETURNING id
+          ), l AS (
+            INSERT INTO order_lines (order_id, variant_id, product_id, name, sku, quantity, unit_price, total_price)
+            SELECT o.id, x.variant_id, x.product_id, x.name, x.sku, x.quantity, x.unit_price, x.total_price
+            FROM o, jsonb_to_recordset(${json(lines)}) AS x(variant_id uuid, product_id uuid, name text, sku text,
+              quantity integer, unit_price numeric, total_price numeric)
+          )
+          INSERT INTO order_history (order_id, from_status, to_status, actor_id, reason, request_id, idempotency_key)
+          SELECT o.id, NULL, 'pending', ${history.actorId}, 'order placed', ${currentRequestId()}, ${history.idempotencyKey}
+          FROM o
+          RETURNING id::int AS id, order_id::text AS "orderId", from_status AS "fromStatus", to_status AS "toStatus",
+            at, actor_id AS "actorId", reason, request_id AS "requestId", idempotency_key AS "idempotencyKey"`,
+    );
+    if (row) return { ...row, at: new Date(row.at) };
   }
   throw new Error('five order numbers in a row were taken');
 }
@@ -95,52 +138,42 @@ export async function placeOrder(deps: Deps, tx: Tx, order: PlaceOrder): Promise
     null,
     deps.config.pricing,
   );
-  const orderId = await insertOrder(tx, {
-    userId,
-    subtotal: totals.subtotal,
-    discountAmount: totals.discount_amount,
-    taxAmount: totals.tax_amount,
-    shippingAmount: totals.shipping_amount,
-    totalAmount: totals.total_amount,
-    billingFirstName: input.billing_first_name,
-    billingLastName: input.billing_last_name,
-    billingEmail: input.billing_email,
-    billingPhone: input.billing_phone ?? '',
-    billingAddress: input.billing_address,
-    shippingFirstName: input.shipping_first_name ?? input.billing_first_name,
-    shippingLastName: input.shipping_last_name ?? input.billing_last_name,
-    shippingAddress: input.shipping_address ?? null,
-    notes: input.notes ?? '',
-  });
-  await tx.insert(orderLines).values(
+  const history = await writeOrder(
+    tx,
+    {
+      userId,
+      subtotal: totals.subtotal,
+      discountAmount: totals.discount_amount,
+      taxAmount: totals.tax_amount,
+      shippingAmount: totals.shipping_amount,
+      totalAmount: totals.total_amount,
+      billingFirstName: input.billing_first_name,
+      billingLastName: input.billing_last_name,
+      billingEmail: input.billing_email,
+      billingPhone: input.billing_phone ?? '',
+      billingAddress: input.billing_address,
+      shippingFirstName: input.shipping_first_name ?? input.billing_first_name,
+      shippingLastName: input.shipping_last_name ?? input.billing_last_name,
+      shippingAddress: input.shipping_address ?? null,
+      notes: input.notes ?? '',
+    },
     sale.map((l) => ({
-      orderId,
-      variantId: l.variantId,
-      productId: l.variant.productId,
+      variant_id: l.variantId,
+      product_id: l.variant.productId,
       name:
         l.variant.name === l.variant.productName
           ? l.variant.name
           : `${l.variant.productName} — ${l.variant.name}`,
       sku: l.variant.sku,
       quantity: l.quantity,
-      unitPrice: l.variant.price,
-      totalPrice: lineTotal({ unitPrice: l.variant.price, quantity: l.quantity }),
+      unit_price: l.variant.price,
+      total_price: lineTotal({ unitPrice: l.variant.price, quantity: l.quantity }),
     })),
+    { actorId: userId, idempotencyKey: order.idempotencyKey },
   );
-  const [history] = await tx
-    .insert(orderHistory)
-    .values({
-      orderId,
-      fromStatus: null,
-      toStatus: 'pending',
-      actorId: userId,
-      reason: 'order placed',
-      requestId: currentRequestId(),
-      idempotencyKey: order.idempotencyKey,
-    })
-    .returning();
+  const orderId = history.orderId;
   await deps.jobs.enqueue(tx, SEND_ORDER_CONFIRMATION, { order_id: orderId });
   if (cartId) await emptyCart(tx, cartId, deps.clock());
-  announceStatus(deps, tx, history!);
+  announceStatus(deps, tx, history);
   return (await orderView(tx, orderId))!;
 }
