@@ -27,5 +27,6 @@ export {
   variantsForSale,
   type SaleVariant,
   type Shortage,
+  type StockOutcome,
   type StockRequest,
 } from './stock.js';

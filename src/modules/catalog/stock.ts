@@ -52,43 +52,50 @@ function summed(lines: StockRequest[]): Array<[string, number]> {
   return [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** What taking stock for an order came to: the variants sold (their stock as left), or why not. */
+export type StockOutcome =
+  | { ok: true; variants: Map<string, SaleVariant> }
+  | { ok: false; unavailable: string[]; shortages: Shortage[] };
+
+/** The columns of a `SaleVariant`, for `v` (product_variants) and `p` (its product). */
+const saleColumns = sql`v.id::text AS id, v.sku, v.name, v.price::text AS price, v.stock,
+  p.id::text AS "productId", p.name AS "productName", p.slug AS "productSlug", p.is_digital AS "isDigital"`;
+
 /**
  * Takes the stock of an order, in the caller's transaction. Each variant is one conditional update,
  * `stock = stock - n WHERE stock >= n` on a live variant, so the database decides who gets the last
  * unit whatever the concurrency and however many processes; variants go in id order, so two orders
- * wait for each other instead of deadlocking. Every short variant is reported (the caller rolls back).
- * A variant that runs out makes the cached product lists stale after commit (`in_stock`).
+ * wait for each other instead of deadlocking. The update returns what the order needs of the
+ * variant, so a sale reads nothing else. Every variant that could not be taken is reported, as not
+ * for sale or as short (the caller rolls back). A variant that runs out makes the cached product
+ * lists stale after commit (`in_stock`).
  */
-export async function takeStock(
-  deps: Deps,
-  tx: Tx,
-  lines: StockRequest[],
-): Promise<{ ok: true } | { ok: false; shortages: Shortage[] }> {
+export async function takeStock(deps: Deps, tx: Tx, lines: StockRequest[]): Promise<StockOutcome> {
+  const sold = new Map<string, SaleVariant>();
+  const unavailable: string[] = [];
   const shortages: Shortage[] = [];
-  let soldOut = false;
   for (const [variantId, quantity] of summed(lines)) {
-    const [taken] = await queryRows<{ stock: number }>(
+    const [taken] = await queryRows<Omit<SaleVariant, 'available'>>(
       tx,
       sql`UPDATE product_variants v SET stock = v.stock - ${quantity}, updated_at = now()
           FROM products p
           WHERE v.id = ${variantId} AND p.id = v.product_id AND v.stock >= ${quantity}
             AND v.is_active AND v.deleted_at IS NULL AND p.is_active AND p.deleted_at IS NULL
-          RETURNING v.stock`,
+          RETURNING ${saleColumns}`,
     );
     if (taken) {
-      soldOut ||= taken.stock === 0;
+      sold.set(variantId, { ...taken, available: true });
       continue;
     }
-    const [now] = await queryRows<{ stock: number }>(
-      tx,
-      sql`SELECT v.stock FROM product_variants v JOIN products p ON p.id = v.product_id
-          WHERE v.id = ${variantId} AND v.is_active AND v.deleted_at IS NULL AND p.is_active AND p.deleted_at IS NULL`,
-    );
-    shortages.push({ variant: variantId, requested: quantity, available: now?.stock ?? 0 });
+    const now = (await variantsForSale(tx, [variantId])).get(variantId);
+    if (!now?.available) unavailable.push(variantId);
+    else shortages.push({ variant: variantId, requested: quantity, available: now.stock });
   }
-  if (shortages.length > 0) return { ok: false, shortages };
-  if (soldOut) tx.afterCommit(() => deps.responseCache.invalidate(CATALOG_SCOPE));
-  return { ok: true };
+  if (unavailable.length > 0 || shortages.length > 0) return { ok: false, unavailable, shortages };
+  if ([...sold.values()].some((v) => v.stock === 0)) {
+    tx.afterCommit(() => deps.responseCache.invalidate(CATALOG_SCOPE));
+  }
+  return { ok: true, variants: sold };
 }
 
 /**

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { emptyCart, lockCartForCheckout } from '../cart/index.js';
-import { takeStock, variantsForSale, type SaleVariant } from '../catalog/index.js';
+import { takeStock, type StockOutcome } from '../catalog/index.js';
 import { lineTotal, priceLines } from '../pricing/index.js';
 import { queryRows } from '../../platform/db/client.js';
 import type { Tx } from '../../platform/db/transaction.js';
 import type { Deps } from '../../platform/deps.js';
-import { badRequest, conflict } from '../../platform/errors/http-errors.js';
+import { badRequest, conflict, type HttpError } from '../../platform/errors/http-errors.js';
 import { currentRequestId } from '../../platform/request-context.js';
 import { SEND_ORDER_CONFIRMATION } from './emails.js';
 import { newOrderNumber } from './order-number.js';
@@ -18,11 +18,6 @@ export interface PlaceOrder {
   userId: number;
   input: PlaceOrderInput;
   idempotencyKey: string | null;
-}
-
-interface Wanted {
-  variantId: string;
-  quantity: number;
 }
 
 /** The lines to order: `items` as given (one per variant, summed), or the caller's cart. */
@@ -39,14 +34,14 @@ async function wantedLines(tx: Tx, { userId, input }: PlaceOrder) {
   return { cartId: cart?.cartId ?? null, lines: cart?.lines ?? [] };
 }
 
-/** Every line must name a variant the public can buy; a cart line that became unavailable blocks checkout. */
-function checkAvailable(lines: Wanted[], variants: Map<string, SaleVariant>, fromCart: boolean): void {
-  const unavailable = lines.filter((l) => !variants.get(l.variantId)?.available).map((l) => l.variantId);
-  if (unavailable.length === 0) return;
+/** Why stock could not be taken: a line not for sale (a cart line blocks checkout), or a shortage. */
+function refusal(outcome: Extract<StockOutcome, { ok: false }>, fromCart: boolean): HttpError {
+  const { unavailable, shortages } = outcome;
+  if (unavailable.length === 0) return conflict('Not enough stock.', { variants: shortages });
   if (fromCart) {
-    throw conflict('Some items in your cart are no longer available; remove them first.', { unavailable });
+    return conflict('Some items in your cart are no longer available; remove them first.', { unavailable });
   }
-  throw badRequest({ items: unavailable.map((id) => `Variant ${id} does not exist or is not available.`) });
+  return badRequest({ items: unavailable.map((id) => `Variant ${id} does not exist or is not available.`) });
 }
 
 interface NewLine {
@@ -114,19 +109,13 @@ export async function placeOrder(deps: Deps, tx: Tx, order: PlaceOrder): Promise
   const { cartId, lines } = await wantedLines(tx, order);
   if (lines.length === 0) throw badRequest({ non_field_errors: ['Your cart is empty.'] });
 
-  const variants = await variantsForSale(
-    tx,
-    lines.map((l) => l.variantId),
-  );
-  checkAvailable(lines, variants, cartId !== null);
-  const sale = lines.map((l) => ({ ...l, variant: variants.get(l.variantId)! }));
-  const digitalOnly = sale.every((l) => l.variant.isDigital);
-  if (!digitalOnly && !input.shipping_address) {
+  const taken = await takeStock(deps, tx, lines);
+  if (!taken.ok) throw refusal(taken, cartId !== null);
+  const sale = lines.map((l) => ({ ...l, variant: taken.variants.get(l.variantId)! }));
+  // Checked after the stock (the transaction rolls back all the same): the sale says what is digital.
+  if (!sale.every((l) => l.variant.isDigital) && !input.shipping_address) {
     throw badRequest({ shipping_address: ['This field is required unless every item is digital.'] });
   }
-
-  const taken = await takeStock(deps, tx, lines);
-  if (!taken.ok) throw conflict('Not enough stock.', { variants: taken.shortages });
 
   const totals = priceLines(
     sale.map((l) => ({
