@@ -10,13 +10,12 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+import { timestamptz } from '../../platform/db/columns.js';
 
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 /** Money and weights stay decimal strings end to end: never floating point. */
 const decimal = (name: string, precision: number) => numeric(name, { precision, scale: 2 });
 
