@@ -121,9 +121,10 @@ describe('GET /api/cart/', () => {
       queries.length = 0;
       const res = await cart.get();
       expect(res.json().items).toHaveLength(lines);
-      // The authenticator's look-up of the user comes on top; the cart's are the cart with its
-      // lines (one join) and their variants.
-      return queries.filter((q) => !/from "users"/i.test(q)).length;
+      // Only the cart's own statements: the cart with its lines (one join) and their variants. The
+      // authenticator's look-up of the user comes on top, and the job poller of this test app may
+      // tick during the request (it did on a loaded CI machine).
+      return queries.filter((q) => /cart_lines|"carts"|product_variants/i.test(q)).length;
     };
     const one = await count(1);
     expect(one).toBe(2);
