@@ -1803,10 +1803,13 @@ describe('product detail query count', () => {
       })),
     ]);
 
+    // The test app's job poller may tick during a request on a loaded machine: its statements
+    // are not the request's.
+    const requestQueries = () => queries.filter((q) => !/\bjobs\b/.test(q)).length;
     const countFor = async (id: string, variantsExpected: number) => {
       queries.length = 0;
       const res = await call('GET', `/api/products/${id}/`);
-      const n = queries.length;
+      const n = requestQueries();
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().variants).toHaveLength(variantsExpected);
       return n;
@@ -1819,7 +1822,7 @@ describe('product detail query count', () => {
     // By slug too.
     queries.length = 0;
     expect((await call('GET', '/api/products/qc-fifty/')).statusCode).toBe(200);
-    expect(queries.length).toBe(forOne);
+    expect(requestQueries()).toBe(forOne);
     // Rows written behind the API's back: make cached lists stale for the tests that follow.
     await t.deps.responseCache.invalidate('catalog');
   });
