@@ -44,6 +44,7 @@ describe('lockCartForCheckout and emptyCart', () => {
     const locked = await transaction(t.deps.db, (tx) => lockCartForCheckout(tx, user.id));
     expect(locked).toEqual({
       cartId: body.id,
+      couponId: null,
       lines: [
         { lineId: body.items[0].id, variantId: a.id, quantity: 2 },
         { lineId: body.items[1].id, variantId: b.id, quantity: 3 },

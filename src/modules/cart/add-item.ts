@@ -41,6 +41,6 @@ export async function addItem(
         target: [cartLines.cartId, cartLines.variantId],
         set: { quantity: sql`${cartLines.quantity} + excluded.quantity` },
       });
-    return cartView(tx, deps.config.pricing, cart, await linesOf(tx, cart.id));
+    return cartView(deps, tx, cart, await linesOf(tx, cart.id));
   });
 }

@@ -4,7 +4,12 @@ import type { Tx } from '../../platform/db/transaction.js';
 import type { CartHead, LineRow } from './cart-view.js';
 import { cartLines, carts } from './tables.js';
 
-const head = { id: carts.id, updatedAt: carts.updatedAt };
+export const cartHead = {
+  id: carts.id,
+  userId: carts.userId,
+  couponId: carts.couponId,
+  updatedAt: carts.updatedAt,
+};
 const lineColumns = { id: cartLines.id, variantId: cartLines.variantId, quantity: cartLines.quantity };
 
 /**
@@ -18,7 +23,7 @@ export async function lockOrCreateCart(tx: Tx, userId: number, now: Date): Promi
     .insert(carts)
     .values({ userId, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({ target: carts.userId, set: { updatedAt: now } })
-    .returning(head);
+    .returning(cartHead);
   return cart!;
 }
 
@@ -28,7 +33,7 @@ export async function lockCart(tx: Tx, userId: number, now: Date): Promise<CartH
     .update(carts)
     .set({ updatedAt: now })
     .where(eq(carts.userId, userId))
-    .returning(head);
+    .returning(cartHead);
   return cart ?? null;
 }
 

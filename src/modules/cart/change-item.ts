@@ -28,6 +28,6 @@ export async function changeItem(
     if (!variant?.available) throw fieldError('variant', 'This variant is no longer available.');
     if (quantity > variant.stock) throw fieldError('quantity', `Only ${variant.stock} left in stock.`);
     await tx.update(cartLines).set({ quantity }).where(eq(cartLines.id, line.id));
-    return cartView(tx, deps.config.pricing, cart, await linesOf(tx, cart.id));
+    return cartView(deps, tx, cart, await linesOf(tx, cart.id));
   });
 }

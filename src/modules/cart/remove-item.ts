@@ -18,6 +18,6 @@ export async function removeItem(deps: Deps, userId: number, lineId: string): Pr
       .where(and(eq(cartLines.id, lineId.toLowerCase()), eq(cartLines.cartId, cart.id)))
       .returning({ id: cartLines.id });
     if (!removed) throw notFound();
-    return cartView(tx, deps.config.pricing, cart, await linesOf(tx, cart.id));
+    return cartView(deps, tx, cart, await linesOf(tx, cart.id));
   });
 }

@@ -4,9 +4,10 @@ import type { Deps } from '../../platform/deps.js';
 import { requireUser, signedIn } from '../../platform/auth.js';
 import { errors } from '../../platform/http/schemas.js';
 import { addItem } from './add-item.js';
+import { applyCoupon, removeCoupon } from './apply-coupon.js';
 import { changeItem } from './change-item.js';
 import { removeItem } from './remove-item.js';
-import { AddItemBody, CartOut, ChangeItemBody, LineParams } from './schemas.js';
+import { AddItemBody, ApplyCouponBody, CartOut, ChangeItemBody, LineParams } from './schemas.js';
 import { viewCart } from './view-cart.js';
 
 const bearer = [{ bearerAuth: [] }];
@@ -67,6 +68,31 @@ export function cartRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       },
     },
     (request) => removeItem(deps, requireUser(request).userId, request.params.id),
+  );
+
+  r.post(
+    '/api/cart/coupon/',
+    {
+      preValidation: signedIn,
+      schema: {
+        ...doc('Apply a coupon to the cart (replacing any); 400 on `code` with the reason it cannot apply'),
+        body: ApplyCouponBody,
+        response: { 200: CartOut, ...errors(400, 401, 429) },
+      },
+    },
+    (request) => applyCoupon(deps, requireUser(request).userId, request.body.code),
+  );
+
+  r.delete(
+    '/api/cart/coupon/',
+    {
+      preValidation: signedIn,
+      schema: {
+        ...doc('Remove the cart’s coupon; answers the whole cart'),
+        response: { 200: CartOut, ...errors(401, 429) },
+      },
+    },
+    (request) => removeCoupon(deps, requireUser(request).userId),
   );
 
   return Promise.resolve();

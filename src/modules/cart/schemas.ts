@@ -53,12 +53,26 @@ export const CartLineOut = Type.Object({
   }),
 });
 
-export const CouponOut = Type.Object({ code: Type.String(), kind: Type.String(), value: Money });
+export const ApplyCouponBody = Type.Object(
+  { code: Type.String({ minLength: 1, maxLength: 100, description: 'Matched case-insensitively.' }) },
+  { additionalProperties: false },
+);
+
+export const CouponOut = Type.Object({
+  code: Type.String(),
+  kind: Type.String({ description: 'percent or fixed' }),
+  value: Money,
+});
 
 export const CartOut = Type.Object({
   id: Uuid,
   items: Type.Array(CartLineOut),
-  coupon: Type.Union([CouponOut, Type.Null()], { description: 'Always null until coupons arrive.' }),
+  coupon: Type.Union([CouponOut, Type.Null()], {
+    description:
+      'The coupon applied, or null. One that stopped applying (expired, used up, the subtotal fell ' +
+      'under its minimum) stays, with `discount_amount` 0.00, and checkout refuses the cart (409 ' +
+      '`coupon_invalid`, with the reason) until it is removed or applies again.',
+  }),
   subtotal: Money,
   discount_amount: Money,
   tax_amount: Money,

@@ -12,6 +12,8 @@ export const carts = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     userId: integer('user_id').notNull(),
+    // The coupon applied to the cart (promotions' coupons; cleared if the coupon is deleted).
+    couponId: integer('coupon_id'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },

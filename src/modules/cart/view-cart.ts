@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Deps } from '../../platform/deps.js';
 import { cartView, type CartHead, type CartView, type LineRow } from './cart-view.js';
+import { cartHead } from './carts.js';
 import { cartLines, carts } from './tables.js';
 
 /**
@@ -12,6 +13,7 @@ export async function viewCart(deps: Deps, userId: number): Promise<CartView> {
   const rows = await deps.db
     .select({
       id: carts.id,
+      couponId: carts.couponId,
       updatedAt: carts.updatedAt,
       lineId: cartLines.id,
       variantId: cartLines.variantId,
@@ -25,14 +27,19 @@ export async function viewCart(deps: Deps, userId: number): Promise<CartView> {
   if (!first) {
     const made = await createCart(deps, userId);
     // Null: a concurrent first request made it (and may have added a line already); read that one.
-    return made ? cartView(deps.db, deps.config.pricing, made, []) : viewCart(deps, userId);
+    return made ? cartView(deps, deps.db, made, []) : viewCart(deps, userId);
   }
   const lines: LineRow[] = [];
   for (const r of rows) {
     if (r.lineId !== null && r.variantId !== null && r.quantity !== null)
       lines.push({ id: r.lineId, variantId: r.variantId, quantity: r.quantity });
   }
-  return cartView(deps.db, deps.config.pricing, { id: first.id, updatedAt: first.updatedAt }, lines);
+  return cartView(
+    deps,
+    deps.db,
+    { id: first.id, userId, couponId: first.couponId, updatedAt: first.updatedAt },
+    lines,
+  );
 }
 
 /** The first use: a new empty cart, or null when a concurrent request has just made it. */
@@ -42,6 +49,6 @@ async function createCart(deps: Deps, userId: number): Promise<CartHead | null> 
     .insert(carts)
     .values({ userId, createdAt: now, updatedAt: now })
     .onConflictDoNothing({ target: carts.userId })
-    .returning({ id: carts.id, updatedAt: carts.updatedAt });
+    .returning(cartHead);
   return made ?? null;
 }

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { returnStock } from '../catalog/index.js';
+import { releaseCoupon } from '../promotions/index.js';
 import type { Tx } from '../../platform/db/transaction.js';
 import type { Deps } from '../../platform/deps.js';
 import { currentRequestId } from '../../platform/request-context.js';
@@ -25,7 +26,7 @@ export type MoveOutcome =
 
 /**
  * Work other modules add to a move, in its transaction (payments will refund a paid order that is
- * cancelled, and give a coupon's use back through promotions). Registered once at start-up.
+ * cancelled). Registered once at start-up.
  */
 export type MoveHook = (deps: Deps, tx: Tx, move: Move & { from: OrderStatus }) => Promise<void>;
 const moveHooks: MoveHook[] = [];
@@ -34,8 +35,8 @@ export const onOrderMoved = (hook: MoveHook) => void moveHooks.push(hook);
 /**
  * One move of the workflow table, in the caller's transaction: `UPDATE … WHERE status = <from>`, so
  * of two concurrent moves from one status exactly one wins (the loser re-reads and hears what is
- * allowed now), then the history row, the stock given back on a cancel (once: only the winner gets
- * here), the customer's e-mail, and the live event after commit.
+ * allowed now), then the history row, the stock and the coupon's use given back on a cancel (once:
+ * only the winner gets here), the customer's e-mail, and the live event after commit.
  */
 export async function moveOrder(deps: Deps, tx: Tx, move: Move): Promise<MoveOutcome> {
   for (;;) {
@@ -78,6 +79,7 @@ async function recordMove(deps: Deps, tx: Tx, move: Move & { from: OrderStatus }
       .from(orderLines)
       .where(eq(orderLines.orderId, move.orderId));
     await returnStock(deps, tx, lines);
+    await releaseCoupon(tx, move.orderId);
   }
   for (const hook of moveHooks) await hook(deps, tx, move);
   if (STATUS_EMAILS.includes(move.to)) {

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { emptyCart, lockCartForCheckout } from '../cart/index.js';
 import { takeStock, type StockOutcome } from '../catalog/index.js';
-import { lineTotal, priceLines } from '../pricing/index.js';
+import { lineTotal, priceLines, type Discount, type PricedLine } from '../pricing/index.js';
+import { redeemCoupon, type CouponKey } from '../promotions/index.js';
+import { toCents } from '../../platform/money.js';
 import { queryRows } from '../../platform/db/client.js';
 import type { Tx } from '../../platform/db/transaction.js';
 import type { Deps } from '../../platform/deps.js';
@@ -20,7 +23,10 @@ export interface PlaceOrder {
   idempotencyKey: string | null;
 }
 
-/** The lines to order: `items` as given (one per variant, summed), or the caller's cart. */
+/**
+ * The lines to order and the coupon to redeem: `items` as given (one per variant, summed) with the
+ * body's `coupon`, or the caller's cart with the coupon applied to it.
+ */
 async function wantedLines(tx: Tx, { userId, input }: PlaceOrder) {
   if (input.items) {
     const sums = new Map<string, number>();
@@ -28,10 +34,44 @@ async function wantedLines(tx: Tx, { userId, input }: PlaceOrder) {
       const id = item.variant.toLowerCase();
       sums.set(id, (sums.get(id) ?? 0) + item.quantity);
     }
-    return { cartId: null, lines: [...sums].map(([variantId, quantity]) => ({ variantId, quantity })) };
+    const coupon: CouponKey | null = input.coupon === undefined ? null : { code: input.coupon };
+    return {
+      cartId: null,
+      coupon,
+      lines: [...sums].map(([variantId, quantity]) => ({ variantId, quantity })),
+    };
+  }
+  if (input.coupon !== undefined) {
+    throw badRequest({ coupon: ['Goes with `items`; a cart checkout uses the coupon applied to the cart.'] });
   }
   const cart = await lockCartForCheckout(tx, userId);
-  return { cartId: cart?.cartId ?? null, lines: cart?.lines ?? [] };
+  const coupon: CouponKey | null = cart?.couponId == null ? null : { id: cart.couponId };
+  return { cartId: cart?.cartId ?? null, coupon, lines: cart?.lines ?? [] };
+}
+
+/**
+ * The coupon's discount, its use taken for this order in the same transaction (SPEC §6); a coupon
+ * that no longer applies refuses the whole order (409 `coupon_invalid`), never a silent full price.
+ */
+async function couponDiscount(
+  deps: Deps,
+  tx: Tx,
+  coupon: CouponKey | null,
+  redeem: { userId: number; orderId: string; lines: PricedLine[]; fromCart: boolean },
+): Promise<{ code: string | null; discount: Discount | null }> {
+  if (coupon === null) return { code: null, discount: null };
+  const subtotal = toCents(priceLines(redeem.lines, null, deps.config.pricing).subtotal);
+  const redeemed = await redeemCoupon(deps, tx, {
+    coupon,
+    userId: redeem.userId,
+    orderId: redeem.orderId,
+    subtotal,
+  });
+  if (!redeemed.ok) {
+    const remedy = redeem.fromCart ? ' Remove it from your cart to check out without it.' : '';
+    throw conflict(`${redeemed.reason}${remedy}`, { code: 'coupon_invalid' });
+  }
+  return redeemed;
 }
 
 /** Why stock could not be taken: a line not for sale (a cart line blocks checkout), or a shortage. */
@@ -62,7 +102,7 @@ interface NewLine {
  */
 async function writeOrder(
   tx: Tx,
-  values: Omit<typeof orders.$inferInsert, 'orderNumber'>,
+  values: Omit<typeof orders.$inferInsert, 'orderNumber'> & { id: string },
   lines: NewLine[],
   history: { actorId: number; idempotencyKey: string | null },
 ): Promise<OrderHistoryRow> {
@@ -71,11 +111,12 @@ async function writeOrder(
     const [row] = await queryRows<Omit<OrderHistoryRow, 'at'> & { at: Date | string }>(
       tx,
       sql`WITH o AS (
-            INSERT INTO orders (order_number, user_id, subtotal, discount_amount, tax_amount, shipping_amount,
-              total_amount, billing_first_name, billing_last_name, billing_email, billing_phone, billing_address,
-              shipping_first_name, shipping_last_name, shipping_address, notes)
-            VALUES (${newOrderNumber()}, ${values.userId}, ${values.subtotal}, ${values.discountAmount},
-              ${values.taxAmount}, ${values.shippingAmount}, ${values.totalAmount}, ${values.billingFirstName},
+            INSERT INTO orders (id, order_number, user_id, subtotal, discount_amount, tax_amount, shipping_amount,
+              total_amount, coupon_code, billing_first_name, billing_last_name, billing_email, billing_phone,
+              billing_address, shipping_first_name, shipping_last_name, shipping_address, notes)
+            VALUES (${values.id}, ${newOrderNumber()}, ${values.userId}, ${values.subtotal}, ${values.discountAmount},
+              ${values.taxAmount}, ${values.shippingAmount}, ${values.totalAmount}, ${values.couponCode ?? null},
+              ${values.billingFirstName},
               ${values.billingLastName}, ${values.billingEmail}, ${values.billingPhone}, ${json(values.billingAddress)},
               ${values.shippingFirstName}, ${values.shippingLastName},
               ${values.shippingAddress ? json(values.shippingAddress) : null}, ${values.notes})
@@ -100,13 +141,15 @@ async function writeOrder(
 
 /**
  * Checkout, in the caller's transaction: the stock is taken with conditional updates (all or
- * nothing: a shortage anywhere rolls everything back, with every short variant named), then the
- * order, its lines (snapshots of name, SKU and price), its first history row and the confirmation
- * e-mail job are written, and the cart is emptied. Nothing is written unless all of it is.
+ * nothing: a shortage anywhere rolls everything back, with every short variant named), the coupon
+ * is re-checked and its use taken (under its row lock, after the stock: every checkout and cancel
+ * takes variants before coupons), then the order, its lines (snapshots of name, SKU and price), its
+ * first history row and the confirmation e-mail job are written, and the cart is emptied. Nothing
+ * is written unless all of it is.
  */
 export async function placeOrder(deps: Deps, tx: Tx, order: PlaceOrder): Promise<OrderView> {
   const { input, userId } = order;
-  const { cartId, lines } = await wantedLines(tx, order);
+  const { cartId, coupon, lines } = await wantedLines(tx, order);
   if (lines.length === 0) throw badRequest({ non_field_errors: ['Your cart is empty.'] });
 
   const taken = await takeStock(deps, tx, lines);
@@ -117,20 +160,27 @@ export async function placeOrder(deps: Deps, tx: Tx, order: PlaceOrder): Promise
     throw badRequest({ shipping_address: ['This field is required unless every item is digital.'] });
   }
 
-  const totals = priceLines(
-    sale.map((l) => ({
-      unitPrice: l.variant.price,
-      quantity: l.quantity,
-      isDigital: l.variant.isDigital,
-      available: true,
-    })),
-    null,
-    deps.config.pricing,
-  );
+  const priced = sale.map((l) => ({
+    unitPrice: l.variant.price,
+    quantity: l.quantity,
+    isDigital: l.variant.isDigital,
+    available: true,
+  }));
+  // The id is drawn here: the coupon's redemption names the order before its row is written.
+  const orderId = randomUUID();
+  const redeemed = await couponDiscount(deps, tx, coupon, {
+    userId,
+    orderId,
+    lines: priced,
+    fromCart: cartId !== null,
+  });
+  const totals = priceLines(priced, redeemed.discount, deps.config.pricing);
   const history = await writeOrder(
     tx,
     {
+      id: orderId,
       userId,
+      couponCode: redeemed.code,
       subtotal: totals.subtotal,
       discountAmount: totals.discount_amount,
       taxAmount: totals.tax_amount,
@@ -160,7 +210,6 @@ export async function placeOrder(deps: Deps, tx: Tx, order: PlaceOrder): Promise
     })),
     { actorId: userId, idempotencyKey: order.idempotencyKey },
   );
-  const orderId = history.orderId;
   await deps.jobs.enqueue(tx, SEND_ORDER_CONFIRMATION, { order_id: orderId });
   if (cartId) await emptyCart(tx, cartId, deps.clock());
   announceStatus(deps, tx, history);

@@ -26,6 +26,15 @@ export const PlaceOrderBody = Type.Object(
     shipping_last_name: Type.Optional(Name),
     shipping_address: Type.Optional(Address),
     notes: Type.Optional(Type.String({ maxLength: 2000 })),
+    coupon: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description:
+          'A coupon code for an `items` order (a cart checkout uses the coupon applied to the cart). ' +
+          'Checked and redeemed with the order: one that cannot apply → 409 `coupon_invalid`.',
+      }),
+    ),
     items: Type.Optional(
       Type.Array(
         Type.Object(
