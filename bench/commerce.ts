@@ -1,6 +1,7 @@
 /**
  * SPEC §11's commerce labels: O1 (32 buyers on one hot variant), O2 (32 buyers, a variant each),
- * O3 (200 buyers for the last 10 units: a pass/fail check, not a speed) and C1 (a 5-line cart).
+ * O3 (200 buyers for the last 10 units: a pass/fail check, not a speed) and C1 (a 5-line cart with
+ * a coupon).
  * The bench makes its own buyers (`loadTestUsers`) and, through the API as staff, its own products.
  */
 import { loadTestUsers } from '../src/modules/accounts/index.js';
@@ -176,6 +177,16 @@ export async function runCommerce(
     const added = await call(base, shopper, 'POST', '/api/cart/items/', { variant, quantity: 1 + i });
     if (added.status !== 201) throw new Error(`filling the C1 cart: ${added.status}`);
   }
+  const code = `BENCH${Date.now().toString(36).toUpperCase()}`;
+  const coupon = await call(base, users.staff, 'POST', '/api/coupons/', {
+    code,
+    kind: 'percent',
+    value: '12.5',
+    max_uses_per_user: 1,
+  });
+  if (coupon.status !== 201) throw new Error(`creating the C1 coupon: ${coupon.status}`);
+  const applied = await call(base, shopper, 'POST', '/api/cart/coupon/', { code });
+  if (applied.status !== 200) throw new Error(`applying the C1 coupon: ${applied.status}`);
   const C1 = await measure(`${base}/api/cart/`, connections, seconds, { authorization: `Bearer ${shopper}` });
   log(`C1  ${C1.requests_per_second} req/s  p50 ${C1.p50_ms} ms  p99 ${C1.p99_ms} ms`);
   return { O1, O2, O3, C1 };
