@@ -114,7 +114,7 @@ export const OrderOut = Type.Object({
 });
 export type OrderView = Static<typeof OrderOut>;
 
-/** 409 at checkout: not enough stock (every short variant), or cart lines no longer for sale. */
+/** 409 at checkout: not enough stock (every short variant), cart lines no longer for sale, or a coupon. */
 export const CheckoutConflictBody = Type.Union([
   Type.Object({
     detail: Type.String(),
@@ -123,6 +123,10 @@ export const CheckoutConflictBody = Type.Union([
     ),
   }),
   Type.Object({ detail: Type.String(), unavailable: Type.Array(Type.String({ format: 'uuid' })) }),
+  Type.Object(
+    { detail: Type.String(), code: Type.Literal('coupon_invalid') },
+    { description: 'The coupon no longer applies; `detail` says why.' },
+  ),
   Type.Object(
     { detail: Type.String() },
     { description: 'A request with this Idempotency-Key is in progress.' },

@@ -12,6 +12,7 @@ import {
   deleteCoupon,
   findCoupon,
   listCoupons,
+  schemaErrorsOf,
   updateCoupon,
 } from './coupons.js';
 import { CouponBody, CouponOut, CouponParams, CouponPatch } from './schemas.js';
@@ -52,13 +53,17 @@ export function couponRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     '/api/coupons/',
     {
       preValidation: staffOnly,
+      attachValidation: true,
       schema: {
         ...doc('Create a coupon (staff)'),
         body: CouponBody,
         response: { 201: CouponOut, ...errors(400, 401, 403, 429) },
       },
     },
-    async (request, reply) => reply.code(201).send(couponView(await createCoupon(deps, request.body))),
+    async (request, reply) => {
+      const schemaErrors = schemaErrorsOf(request);
+      return reply.code(201).send(couponView(await createCoupon(deps, request.body, schemaErrors)));
+    },
   );
 
   for (const method of ['put', 'patch'] as const) {
@@ -66,6 +71,7 @@ export function couponRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       '/api/coupons/:id/',
       {
         preValidation: staffOnly,
+        attachValidation: true,
         schema: {
           ...doc(method === 'put' ? 'Replace a coupon (staff)' : 'Edit a coupon (staff)'),
           params: CouponParams,
@@ -75,7 +81,7 @@ export function couponRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       },
       async (request) => {
         const coupon = await findCoupon(deps, request.params.id);
-        return couponView(await updateCoupon(deps, coupon, request.body));
+        return couponView(await updateCoupon(deps, coupon, request.body, schemaErrorsOf(request)));
       },
     );
   }

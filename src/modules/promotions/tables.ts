@@ -70,7 +70,7 @@ export const couponRedemptions = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     couponId: integer('coupon_id')
       .notNull()
-      .references(() => coupons.id, { onDelete: 'restrict' }),
+      .references(() => coupons.id),
     orderId: uuid('order_id').notNull(),
     userId: integer('user_id').notNull(),
     state: text('state', { enum: REDEMPTION_STATES }).notNull().default('held'),
