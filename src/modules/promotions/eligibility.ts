@@ -22,7 +22,7 @@ export const discountOf = ({ kind, value }: Coupon): Discount => ({ kind, value 
 /** The shopper's words for a code that matches no coupon. */
 export const UNKNOWN_CODE = 'This coupon code is not valid.';
 
-const day = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const day = (at: Date) => at.toISOString().replace('.000Z', 'Z');
 
 /**
  * Why this coupon cannot apply for this customer now, to this subtotal, in words a shopper
