@@ -51,6 +51,14 @@ export interface Config {
   demoData: boolean;
   /** Pricing (SPEC §5), as exact decimal strings. */
   pricing: { taxRate: string; shippingFlatRate: string; freeShippingThreshold: string };
+  payments: {
+    /** The gateways customers may pay through (`PAYMENT_GATEWAYS`); the payments module knows the names. */
+    gateways: string[];
+    /** Every secret a webhook signature may be made with; the first signs (the sandbox). Rotation: add, then drop. */
+    webhookSecrets: string[];
+  };
+  /** A `pending` order older than this is cancelled (`payment timeout`); 0 for never. */
+  orderPaymentTimeoutMs: number;
   corsOrigins: string[];
   logLevel: LogLevel;
   webConcurrency: number;
@@ -172,12 +180,12 @@ class EnvReader {
   }
 }
 
-/** In development a secret key is generated once and kept under the data folder, so tokens survive restarts. */
-function developmentSecretKey(dataDir: string): string {
-  const file = path.join(dataDir, 'secret_key');
+/** In development a secret is generated once and kept under the data folder, so it survives restarts. */
+function developmentSecret(dataDir: string, name: string, prefix = ''): string {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
-  const key = randomBytes(48).toString('base64url');
+  const key = prefix + randomBytes(48).toString('base64url');
   writeFileSync(file, key + '\n', { mode: 0o600 });
   return key;
 }
@@ -194,7 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (secretKey !== undefined && secretKey.length < 32) r.fail('SECRET_KEY', 'at least 32 characters long');
   if (secretKey === undefined) {
     if (production) r.fail('SECRET_KEY', 'set when NODE_ENV=production (at least 32 random characters)');
-    secretKey = developmentSecretKey(dataDir);
+    secretKey = developmentSecret(dataDir, 'secret_key');
   }
 
   const port = r.int('PORT', 8000, 0, 65535);
@@ -211,6 +219,23 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const jobsEager = r.bool('JOBS_EAGER', redisUrl === undefined);
   if (!jobsEager && redisUrl === undefined) r.fail('JOBS_EAGER', 'true when REDIS_URL is not set');
+
+  const gateways = (r.raw('PAYMENT_GATEWAYS') ?? (production ? '' : 'sandbox'))
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  let webhookSecrets = (r.raw('PAYMENT_WEBHOOK_SECRET') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (webhookSecrets.some((s) => s.length < 24))
+    r.fail('PAYMENT_WEBHOOK_SECRET', 'secrets of at least 24 characters');
+  if (webhookSecrets.length === 0) {
+    if (production && gateways.length > 0) {
+      r.fail('PAYMENT_WEBHOOK_SECRET', 'set when NODE_ENV=production and PAYMENT_GATEWAYS names a gateway');
+    }
+    webhookSecrets = [developmentSecret(dataDir, 'payment_webhook_secret', 'whsec_')];
+  }
 
   return {
     nodeEnv,
@@ -265,6 +290,8 @@ export function loadConfig(env: Env = process.env): Config {
       shippingFlatRate: r.decimal('SHIPPING_FLAT_RATE', '5.00', 2),
       freeShippingThreshold: r.decimal('FREE_SHIPPING_THRESHOLD', '50.00', 2),
     },
+    payments: { gateways, webhookSecrets },
+    orderPaymentTimeoutMs: r.durationMs('ORDER_PAYMENT_TIMEOUT', '30m'),
     corsOrigins: (r.raw('CORS_ORIGINS') ?? '')
       .split(',')
       .map((o) => o.trim())

@@ -10,5 +10,6 @@ export const orders: AppModule = {
 };
 
 export { moveOrder, onOrderMoved, type Move, type MoveHook, type MoveOutcome } from './move-status.js';
+export { lockOrderForPayment, type OrderToPay } from './payment-face.js';
 export { orderVisibleTo } from './read.js';
 export { ORDER_STATUSES, WORKFLOW, allowedMoves, canMove, type Mover, type OrderStatus } from './workflow.js';

@@ -6,6 +6,7 @@ import {
   sendOrderConfirmation,
   sendOrderStatusEmail,
 } from './emails.js';
+import { expiryJobs } from './expiry.js';
 import type { OrderStatus } from './workflow.js';
 
 export const orderJobs = [
@@ -19,4 +20,5 @@ export const orderJobs = [
     description: 'E-mail the customer that the order shipped, was cancelled or was refunded, once per change',
     run: ({ order_id, status }, { deps }) => sendOrderStatusEmail(deps, order_id, status),
   }),
+  ...expiryJobs,
 ];

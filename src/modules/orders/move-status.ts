@@ -7,7 +7,7 @@ import { currentRequestId } from '../../platform/request-context.js';
 import { SEND_ORDER_STATUS_EMAIL, STATUS_EMAILS } from './emails.js';
 import { announceStatus } from './live.js';
 import { orderHistory, orderLines, orders, type OrderHistoryRow } from './tables.js';
-import { allowedMoves, canMove, type Mover, type OrderStatus } from './workflow.js';
+import { allowedMoves, canMove, returnsStock, type Mover, type OrderStatus } from './workflow.js';
 
 export interface Move {
   orderId: string;
@@ -35,8 +35,8 @@ export const onOrderMoved = (hook: MoveHook) => void moveHooks.push(hook);
 /**
  * One move of the workflow table, in the caller's transaction: `UPDATE … WHERE status = <from>`, so
  * of two concurrent moves from one status exactly one wins (the loser re-reads and hears what is
- * allowed now), then the history row, the stock and the coupon's use given back on a cancel (once:
- * only the winner gets here), the customer's e-mail, and the live event after commit.
+ * allowed now), then the history row, the stock given back on a cancel or a refund before shipping,
+ * the coupon's use on a cancel (once: only the winner gets here), the customer's e-mail, and the live event after commit.
  */
 export async function moveOrder(deps: Deps, tx: Tx, move: Move): Promise<MoveOutcome> {
   for (;;) {
@@ -73,14 +73,14 @@ async function recordMove(deps: Deps, tx: Tx, move: Move & { from: OrderStatus }
       idempotencyKey: move.idempotencyKey ?? null,
     })
     .returning();
-  if (move.to === 'cancelled') {
+  if (returnsStock(move.from, move.to)) {
     const lines = await tx
       .select({ variantId: orderLines.variantId, quantity: orderLines.quantity })
       .from(orderLines)
       .where(eq(orderLines.orderId, move.orderId));
     await returnStock(deps, tx, lines);
-    await releaseCoupon(tx, move.orderId);
   }
+  if (move.to === 'cancelled') await releaseCoupon(tx, move.orderId);
   for (const hook of moveHooks) await hook(deps, tx, move);
   if (STATUS_EMAILS.includes(move.to)) {
     await deps.jobs.enqueue(tx, SEND_ORDER_STATUS_EMAIL, { order_id: move.orderId, status: move.to });

@@ -31,6 +31,13 @@ export const WORKFLOW: Record<OrderStatus, Partial<Record<OrderStatus, readonly 
   refunded: {},
 };
 
+/**
+ * The moves that give the stock back: a cancel, and a refund of an order that had not shipped
+ * (what was shipped is with the customer; a return is a warehouse's decision, not a refund's).
+ */
+export const returnsStock = (from: OrderStatus, to: OrderStatus) =>
+  to === 'cancelled' || (to === 'refunded' && (from === 'confirmed' || from === 'processing'));
+
 /** The live status stream ends after these (SPEC §5); only a refund follows `delivered`. */
 export const STREAM_ENDS_AT: readonly OrderStatus[] = ['delivered', 'cancelled', 'refunded'];
 

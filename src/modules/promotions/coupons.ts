@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import type { Deps } from '../../platform/deps.js';
 import { foreignKeyViolation, uniqueViolationToFieldErrors } from '../../platform/db/errors.js';
 import { parseDecimal } from '../../platform/decimal.js';
@@ -123,7 +123,7 @@ function couponValues(input: CouponInput, current: Coupon | null, schemaErrors: 
 export function schemaErrorsOf(request: FastifyRequest): FieldErrors {
   const failed = request.validationError;
   if (!failed) return {};
-  const errors = validationErrorsToFields(failed.validation);
+  const errors = validationErrorsToFields(failed.validation as FastifySchemaValidationError[]);
   if (
     failed.validationContext !== 'body' ||
     typeof request.body !== 'object' ||

@@ -25,7 +25,7 @@ export function unstorableText(text: string): string | undefined {
  * that is not finite (`1e999` parses as Infinity), or nesting past `MAX_JSON_DEPTH`. The walk stops at
  * that depth, so a hostile body cannot exhaust the stack here or later in `JSON.stringify`.
  */
-function problemIn(value: unknown, depth: number): string | undefined {
+export function problemIn(value: unknown, depth = 1): string | undefined {
   if (typeof value === 'string') return unstorableText(value);
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'A valid number is required.';
   if (typeof value !== 'object' || value === null) return undefined;
@@ -40,7 +40,8 @@ function problemIn(value: unknown, depth: number): string | undefined {
 
 /** Problems per top-level name of a record (path params, query, body): the field each error is on. */
 function problemsOf(record: unknown, errors: FieldErrors): void {
-  if (typeof record !== 'object' || record === null) return;
+  // A raw body (a webhook's, kept as bytes for its signature) is read by its route, not here.
+  if (typeof record !== 'object' || record === null || Buffer.isBuffer(record)) return;
   if (Array.isArray(record)) {
     const problem = problemIn(record, 1);
     if (problem) (errors.non_field_errors ??= []).push(problem);

@@ -20,8 +20,13 @@ const ERROR_RESPONSES = {
   403: { ...Detail, description: 'Signed in, but not allowed.' },
   404: { ...Detail, description: 'No such object, or not one the caller may see.' },
   409: { ...Detail, description: 'The request conflicts with the current state.' },
+  413: { ...Detail, description: 'The body is larger than this route takes.' },
   422: { ...Detail, description: 'This Idempotency-Key was used with a different request.' },
   429: { ...Detail, description: 'Throttled; see `Retry-After`.' },
+  502: {
+    ...Detail,
+    description: 'A remote service (the payment gateway) refused or failed; nothing was changed.',
+  },
 } as const;
 
 /** The documented error responses of a route, for its `response` schema. */
