@@ -20,6 +20,8 @@ import {
   PayOut,
   ReceivedOut,
   RefundBody,
+  WebhookEventDoc,
+  WebhookHeaders,
 } from './schemas.js';
 import { SIGNATURE_HEADER } from './nexus-webhook.js';
 import { receiveWebhook } from './webhooks.js';
@@ -129,12 +131,15 @@ export async function paymentRoutes(app: FastifyInstance, deps: Deps): Promise<v
       '/api/payments/webhooks/:gateway/',
       {
         config: { throttle: false },
+        attachValidation: true,
         schema: {
           tags: ['payments'],
           summary:
             `A gateway's event, signed in \`${SIGNATURE_HEADER}\`: 200 once verified (each event id handled once), ` +
             '400 `{"detail": "Invalid signature."}` before anything is read. Not throttled: the signature is the gate.',
           params: GatewayParams,
+          headers: WebhookHeaders,
+          body: WebhookEventDoc,
           response: { 200: ReceivedOut, ...errors(400, 404, 413) },
         },
       },

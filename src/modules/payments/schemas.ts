@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { EVENT_TYPES } from './gateway.js';
 import { PAYMENT_STATUSES } from './tables.js';
 
 const Money = Type.String({ examples: ['10.00'] });
@@ -50,3 +51,28 @@ export const PaymentParams = Type.Object({
 });
 export const GatewayParams = Type.Object({ gateway: Type.String({ maxLength: 50 }) });
 export const ReceivedOut = Type.Object({ received: Type.Literal(true) });
+
+/**
+ * For the OpenAPI document only: the webhook's handler reads the raw bytes (the signature is over
+ * them), so the route sets the parsed body's validation aside (`attachValidation`).
+ */
+export const WebhookEventDoc = Type.Object(
+  {
+    id: Type.String({ examples: ['evt_1a2b3c'], description: 'Unique per event: each is handled once.' }),
+    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+    data: Type.Object({
+      reference: Type.String({ description: "The gateway's id of the payment (or of the refund)." }),
+      amount: Type.String({ examples: ['10.00'] }),
+      currency: Type.String({ examples: ['USD'] }),
+    }),
+  },
+  {
+    description:
+      'A signed event; `Nexus-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.',
+  },
+);
+export const WebhookHeaders = Type.Object({
+  'nexus-signature': Type.String({
+    description: 't=<unix seconds>,v1=<hex HMAC-SHA256> (several v1 allowed)',
+  }),
+});
