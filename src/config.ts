@@ -91,6 +91,14 @@ class EnvReader {
     throw new ConfigError(`${name} must be ${expected} (got ${JSON.stringify(this.env[name])})`);
   }
 
+  /** A comma-separated list; set but empty is the empty list (unlike other variables, where blank means unset). */
+  list(name: string, fallback: string): string[] {
+    return (this.env[name] ?? fallback)
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  }
+
   str(name: string, fallback: string): string {
     return this.raw(name) ?? fallback;
   }
@@ -220,14 +228,8 @@ export function loadConfig(env: Env = process.env): Config {
   const jobsEager = r.bool('JOBS_EAGER', redisUrl === undefined);
   if (!jobsEager && redisUrl === undefined) r.fail('JOBS_EAGER', 'true when REDIS_URL is not set');
 
-  const gateways = (r.raw('PAYMENT_GATEWAYS') ?? (production ? '' : 'sandbox'))
-    .split(',')
-    .map((g) => g.trim())
-    .filter(Boolean);
-  let webhookSecrets = (r.raw('PAYMENT_WEBHOOK_SECRET') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const gateways = r.list('PAYMENT_GATEWAYS', production ? '' : 'sandbox');
+  let webhookSecrets = r.list('PAYMENT_WEBHOOK_SECRET', '');
   if (webhookSecrets.some((s) => s.length < 24))
     r.fail('PAYMENT_WEBHOOK_SECRET', 'secrets of at least 24 characters');
   if (webhookSecrets.length === 0) {
