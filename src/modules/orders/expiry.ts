@@ -11,7 +11,7 @@ const BATCH = 50;
 /**
  * Cancels the `pending` orders placed more than `ORDER_PAYMENT_TIMEOUT` before `deps.clock()`, with
  * reason `payment timeout`: stock and coupon use come back as on any cancel. Batches are locked
- * `FOR UPDATE SKIP LOCKED`, so two workers running it at once take different orders, and an order
+ * `FOR NO KEY UPDATE SKIP LOCKED`, so two workers running it at once take different orders, and an order
  * a payment is confirming right now (its row locked) is left to that payment; each move is also the
  * workflow's conditional update, so an order is cancelled once whatever runs. Orders with nothing to
  * pay (a total of 0.00) wait for staff instead. Returns how many were cancelled.
@@ -27,7 +27,7 @@ export async function cancelUnpaidOrders(deps: Deps): Promise<number> {
         tx,
         sql`SELECT id::text AS id FROM orders
             WHERE status = 'pending' AND created_at < ${cutoff}::timestamptz AND total_amount > 0
-            ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+            ORDER BY created_at LIMIT ${BATCH} FOR NO KEY UPDATE SKIP LOCKED`,
       );
       for (const { id } of due) {
         const moved = await moveOrder(deps, tx, {

@@ -12,7 +12,9 @@ export interface OrderToPay {
 }
 
 /**
- * For payments, in its transaction: the order's row locked (`FOR UPDATE`), or null. Everything that
+ * For payments, in its transaction: the order's row locked (`FOR NO KEY UPDATE`: it conflicts with
+ * every status update and with itself, but not with the key-share locks that rows referencing the
+ * order take, such as the confirmation e-mail's claim held while it sends), or null. Everything that
  * touches an order and its payments locks the order first, then the payment (pay, a webhook, a
  * refund, and a cancel, whose status update takes the order's lock before its hooks run), so they
  * wait for each other and never deadlock.
@@ -28,6 +30,6 @@ export async function lockOrderForPayment(tx: Tx, orderId: string): Promise<Orde
     })
     .from(orders)
     .where(eq(orders.id, orderId))
-    .for('update');
+    .for('no key update');
   return order ?? null;
 }

@@ -20,7 +20,7 @@ export const refundOnCancel: MoveHook = async (deps: Deps, tx: Tx, move) => {
     .from(payments)
     .where(and(eq(payments.orderId, move.orderId), eq(payments.status, 'succeeded')))
     .orderBy(asc(payments.id))
-    .for('update');
+    .for('no key update');
   for (const payment of paid) {
     const gateway = GATEWAYS.get(payment.gateway);
     if (!gateway)

@@ -97,8 +97,8 @@ export async function paymentVisibleTo(
   return row;
 }
 
-/** The payment's row locked (`FOR UPDATE`); take the order's lock first. */
+/** The payment's row locked (`FOR NO KEY UPDATE`: refunds referencing it stay free); take the order's lock first. */
 export async function lockPayment(executor: Executor, id: number): Promise<Payment> {
-  const [row] = await executor.select().from(payments).where(eq(payments.id, id)).for('update');
+  const [row] = await executor.select().from(payments).where(eq(payments.id, id)).for('no key update');
   return row!;
 }

@@ -22,7 +22,7 @@ export type RefundOutcome =
   | { ok: false; reason: 'too_much'; left: string };
 
 /**
- * Refunds part or all of a payment whose row the caller has locked (`FOR UPDATE`, after the
+ * Refunds part or all of a payment whose row the caller has locked (`FOR NO KEY UPDATE`, after the
  * order's), in the caller's transaction. The amount is taken first, by a conditional update
  * (`refunded_amount + x <= amount` on a `succeeded` payment): the guard is the database's, so
  * concurrent refunds never add up past what was paid, even if a caller forgot the lock. Then the

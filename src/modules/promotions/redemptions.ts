@@ -22,7 +22,7 @@ export type RedeemOutcome =
 
 /**
  * Takes one use of a coupon for an order, in checkout's transaction. The coupon's row is locked
- * first (`FOR UPDATE`), so every checkout with this coupon, on any process, runs this one at a time
+ * first (`FOR NO KEY UPDATE`), so every checkout with this coupon, on any process, runs this one at a time
  * and judges it on the row and the uses the previous one committed: the per-customer count is read
  * after the lock, by a statement of its own. The use is then taken by a conditional update
  * (`times_used < max_uses`) that writes the redemption in the same statement, so `times_used` and
@@ -30,7 +30,7 @@ export type RedeemOutcome =
  * A refusal writes nothing; the caller refuses the whole order.
  */
 export async function redeemCoupon(deps: Deps, tx: Tx, redeem: Redeem): Promise<RedeemOutcome> {
-  const [coupon] = await tx.select().from(coupons).where(byKey(redeem.coupon)).for('update');
+  const [coupon] = await tx.select().from(coupons).where(byKey(redeem.coupon)).for('no key update');
   if (!coupon)
     return { ok: false, code: 'code' in redeem.coupon ? redeem.coupon.code : null, reason: UNKNOWN_CODE };
   const usesByUser = coupon.maxUsesPerUser === null ? 0 : await usesHeldBy(tx, coupon.id, redeem.userId);
