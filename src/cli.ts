@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { catalogGenerate, catalogImport } from './commands/catalog.js';
 import { createSuperuserCommand } from './commands/createsuperuser.js';
-import { jobsFailed, jobsList, jobsPing, jobsPurge, jobsRetry } from './commands/jobs.js';
+import { mailPreview } from './commands/mail-preview.js';
+import { jobsFailed, jobsList, jobsPing, jobsPurge, jobsRetry, jobsRun } from './commands/jobs.js';
 import { CommandError, terminal } from './commands/output.js';
 import { testEmail } from './commands/test-email.js';
 import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
@@ -75,7 +76,7 @@ program
       createLogger(config),
     );
     try {
-      await testEmail(mailer, terminal, to);
+      await testEmail(mailer, terminal, to, config.shopName);
     } finally {
       mailer.close();
     }
@@ -104,9 +105,21 @@ program
   );
 
 program
+  .command('mail:preview')
+  .description('write a sample of every e-mail template (or one) to DATA_DIR/mail/preview/, HTML and text')
+  .argument('[template]', 'one template by name')
+  .action((template: string | undefined) => void mailPreview(loadConfigFromProcess(), terminal, template));
+
+program
   .command('jobs:list')
   .description('registered jobs and their schedules')
   .action(() => withDeps((deps) => jobsList(deps, terminal)));
+
+program
+  .command('jobs:run')
+  .description('run a periodic job now (an extra run, through the queue) and print what it did')
+  .argument('<name>', 'a periodic job (see jobs:list)')
+  .action((name: string) => withDeps(async (deps) => void (await jobsRun(deps, terminal, name))));
 
 program
   .command('jobs:failed')

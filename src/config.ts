@@ -29,6 +29,14 @@ export interface Config {
   secretKey: string;
   siteUrl: string;
   defaultFromEmail: string;
+  /** The shop's name in every e-mail's layout. */
+  shopName: string;
+  notifications: {
+    abandonedCartIntervalMs: number;
+    /** A cart with lines untouched this long gets a reminder. */
+    abandonedCartAfterMs: number;
+    lowStockIntervalMs: number;
+  };
   email: {
     url: string | undefined;
     host: string | undefined;
@@ -117,6 +125,13 @@ class EnvReader {
     if (['true', '1', 'yes', 'on'].includes(value)) return true;
     if (['false', '0', 'no', 'off'].includes(value)) return false;
     return this.fail(name, 'true or false');
+  }
+
+  /** A period of a periodic job: any duration from 1 s. */
+  intervalMs(name: string, fallback: string): number {
+    const ms = this.durationMs(name, fallback);
+    if (ms < 1000) this.fail(name, 'a duration of at least 1s');
+    return ms;
   }
 
   durationMs(name: string, fallback: string): number {
@@ -252,6 +267,12 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey,
     siteUrl,
     defaultFromEmail: r.str('DEFAULT_FROM_EMAIL', 'Nexus Commerce <no-reply@localhost>'),
+    shopName: r.str('SHOP_NAME', 'Nexus Commerce'),
+    notifications: {
+      abandonedCartIntervalMs: r.intervalMs('ABANDONED_CART_INTERVAL', '1h'),
+      abandonedCartAfterMs: r.intervalMs('ABANDONED_CART_AFTER', '1h'),
+      lowStockIntervalMs: r.intervalMs('LOW_STOCK_INTERVAL', '30m'),
+    },
     email: {
       url: r.url('EMAIL_URL', ['smtp', 'smtps']),
       host: r.raw('EMAIL_HOST'),

@@ -117,7 +117,7 @@ export async function buildDeps(config: Config, options: DepsOptions = {}): Prom
 
   const registry = new JobRegistry<Deps>([
     ...idempotencyJobs,
-    ...modules.flatMap((m) => m.jobs ?? []),
+    ...modules.flatMap((m) => (typeof m.jobs === 'function' ? m.jobs(config) : (m.jobs ?? []))),
     ...(options.extraJobs ?? []),
   ]);
   const jobOptions = config.jobs;

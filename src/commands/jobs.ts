@@ -9,14 +9,60 @@ const describe = (row: JobRow) =>
   `#${row.id} ${row.name} ${JSON.stringify(row.payload)} attempts=${row.attempts}/${row.maxAttempts} ` +
   `${row.finishedAt?.toISOString() ?? ''}\n    ${row.lastError ?? ''}`;
 
-export function jobsList(deps: Deps, out: Output): void {
+/** `3600000` → `1 h`, `1800000` → `30 min`, `10000` → `10 s`. */
+export function durationText(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+/** Every job, its schedule and, for a periodic one, when its next period starts (runs are per period). */
+export function jobsList(deps: Deps, out: Output, now = new Date()): void {
   const definitions = deps.jobs.registry.all();
   if (definitions.length === 0) out.line('No jobs are registered.');
   for (const d of definitions) {
-    const schedule = d.everyMs ? `every ${d.everyMs / 60_000} min` : 'on demand';
-    out.line(`${d.name.padEnd(32)} ${schedule.padEnd(16)} ${d.description}`);
+    const schedule = d.everyMs ? `every ${durationText(d.everyMs)}` : 'on demand';
+    const next = d.everyMs
+      ? `next ${new Date((Math.floor(now.getTime() / d.everyMs) + 1) * d.everyMs).toISOString()}`
+      : '';
+    out.line(`${d.name.padEnd(32)} ${schedule.padEnd(16)} ${next.padEnd(30)} ${d.description}`);
   }
   out.line(`Mode: ${deps.jobs.mode === 'eager' ? 'eager (in the API process)' : 'queue (BullMQ workers)'}`);
+}
+
+const FINISHED = new Set(['succeeded', 'failed']);
+
+/**
+ * `jobs:run <name>`: a periodic job now, through the queue (`runNow`), waiting for its first attempt
+ * and printing what it did. In queue mode a worker runs it; in eager mode, this process.
+ */
+export async function jobsRun(
+  deps: Deps,
+  out: Output,
+  name: string,
+  timeoutMs = 10 * 60_000,
+): Promise<JobRow> {
+  const periodic = deps.jobs.registry.periodic().map((d) => d.name);
+  if (!periodic.includes(name)) {
+    throw new CommandError(`There is no periodic job named ${name}. Periodic jobs: ${periodic.join(', ')}.`);
+  }
+  const id = await deps.jobs.runNow(name);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = (await findJob(deps.db, id))!;
+    if (FINISHED.has(row.status) || (row.attempts > 0 && row.lastError !== null)) {
+      if (row.status !== 'succeeded') throw new CommandError(`${name} (job #${id}) failed: ${row.lastError}`);
+      out.line(`${name}: ${row.result ?? 'done'}.`);
+      return row;
+    }
+    if (Date.now() > deadline) {
+      throw new CommandError(
+        `${name} (job #${id}) has not finished after ${durationText(timeoutMs)} (${row.status}); is a worker running?`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export async function jobsFailed(deps: Deps, out: Output, limit = 50): Promise<void> {

@@ -42,7 +42,7 @@ export async function sendPasswordResetEmail(deps: Deps, userId: number): Promis
     expiresAt: new Date(deps.clock().getTime() + RESET_TTL_MS),
   });
   const link = deps.config.passwordResetUrl.replaceAll('{token}', encodeURIComponent(token));
-  await deps.mailer.send(passwordResetEmail(user, link, token));
+  await deps.mailer.send(passwordResetEmail(user, link, token, deps.config.shopName));
 }
 
 /** A new password ends every session and uses up every outstanding reset token of the user. */

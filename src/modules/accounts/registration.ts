@@ -116,6 +116,8 @@ export async function sendVerificationEmail(deps: Deps, userId: number): Promise
     deps.clock(),
     VERIFICATION_TTL_SECONDS,
   );
-  await deps.mailer.send(verificationEmail(user, `${deps.config.siteUrl}/api/verify-email/${token}/`));
+  await deps.mailer.send(
+    verificationEmail(user, `${deps.config.siteUrl}/api/verify-email/${token}/`, deps.config.shopName),
+  );
   await deps.db.update(users).set({ verificationEmailLastSuccess: deps.clock() }).where(eq(users.id, userId));
 }

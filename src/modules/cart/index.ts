@@ -9,3 +9,6 @@ export const cart: AppModule = {
 
 // For checkout (orders), inside its transaction.
 export { emptyCart, lockCartForCheckout, type CartForCheckout } from './checkout.js';
+// For notifications: the abandoned-cart reminders.
+export { cartForReminder, idleCarts, markReminded, type IdleCart } from './reminders.js';
+export type { CartView } from './cart-view.js';

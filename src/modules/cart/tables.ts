@@ -16,8 +16,14 @@ export const carts = pgTable(
     couponId: integer('coupon_id'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+    /** When the abandoned-cart reminder of the cart's last change was scheduled; null: never. */
+    remindedAt: timestamptz('reminded_at'),
   },
-  (t) => [uniqueIndex('carts_user_key').on(t.userId)],
+  (t) => [
+    uniqueIndex('carts_user_key').on(t.userId),
+    // The reminder job's scan: carts untouched since a cutoff.
+    index('carts_updated_idx').on(t.updatedAt),
+  ],
 );
 
 export const MAX_LINE_QUANTITY = 1000;

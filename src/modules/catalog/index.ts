@@ -30,3 +30,5 @@ export {
   type StockOutcome,
   type StockRequest,
 } from './stock.js';
+// For notifications.
+export { claimLowStockVariants, type LowStockVariant } from './low-stock.js';

@@ -100,15 +100,14 @@ export async function takeStock(deps: Deps, tx: Tx, lines: StockRequest[]): Prom
 
 /**
  * Gives stock back (a cancelled order), in the caller's transaction and in id order. A variant back
- * above its low-stock threshold loses its alert flag, so the next drop alerts again.
+ * above its low-stock threshold loses its alert flag (a trigger does it, for every writer).
  */
 export async function returnStock(deps: Deps, tx: Tx, lines: StockRequest[]): Promise<void> {
   let backInStock = false;
   for (const [variantId, quantity] of summed(lines)) {
     const [row] = await queryRows<{ stock: number }>(
       tx,
-      sql`UPDATE product_variants SET stock = stock + ${quantity}, updated_at = now(),
-            low_stock_alerted = low_stock_alerted AND stock + ${quantity} <= low_stock_threshold
+      sql`UPDATE product_variants SET stock = stock + ${quantity}, updated_at = now()
           WHERE id = ${variantId} RETURNING stock`,
     );
     backInStock ||= row !== undefined && row.stock === quantity;

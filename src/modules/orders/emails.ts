@@ -40,25 +40,33 @@ function orderParagraphs(order: OrderView): string[] {
   ];
 }
 
-export function confirmationEmail(order: OrderView) {
-  return renderEmail(order.billing_email, {
-    subject: `Order ${order.order_number} confirmed`,
-    heading: `Thank you for your order ${order.order_number}`,
-    paragraphs: [
-      `Hello ${order.billing_first_name},`,
-      'We have received your order:',
-      ...orderParagraphs(order),
-    ],
-  });
+export function confirmationEmail(order: OrderView, shopName: string) {
+  return renderEmail(
+    order.billing_email,
+    {
+      subject: `Order ${order.order_number} confirmed`,
+      heading: `Thank you for your order ${order.order_number}`,
+      paragraphs: [
+        `Hello ${order.billing_first_name},`,
+        'We have received your order:',
+        ...orderParagraphs(order),
+      ],
+    },
+    shopName,
+  );
 }
 
-export function statusEmail(order: OrderView, status: OrderStatus) {
+export function statusEmail(order: OrderView, status: OrderStatus, shopName: string) {
   const words = STATUS_WORDS[status]!;
-  return renderEmail(order.billing_email, {
-    subject: `Order ${order.order_number} ${words.subject}`,
-    heading: `Order ${order.order_number} ${words.subject}`,
-    paragraphs: [`Hello ${order.billing_first_name},`, words.line, ...orderParagraphs(order)],
-  });
+  return renderEmail(
+    order.billing_email,
+    {
+      subject: `Order ${order.order_number} ${words.subject}`,
+      heading: `Order ${order.order_number} ${words.subject}`,
+      paragraphs: [`Hello ${order.billing_first_name},`, words.line, ...orderParagraphs(order)],
+    },
+    shopName,
+  );
 }
 
 /**
@@ -89,9 +97,9 @@ async function sendOnce(
 }
 
 export const sendOrderConfirmation = (deps: Deps, orderId: string) =>
-  sendOnce(deps, orderId, 'confirmation', confirmationEmail);
+  sendOnce(deps, orderId, 'confirmation', (order) => confirmationEmail(order, deps.config.shopName));
 
 export async function sendOrderStatusEmail(deps: Deps, orderId: string, status: OrderStatus): Promise<void> {
   if (!STATUS_EMAILS.includes(status)) return;
-  await sendOnce(deps, orderId, status, (order) => statusEmail(order, status));
+  await sendOnce(deps, orderId, status, (order) => statusEmail(order, status, deps.config.shopName));
 }

@@ -1,5 +1,6 @@
 import type { AppModule } from '../types.js';
 import { orderJobs } from './jobs.js';
+import { orderMailPreviews } from './mail-previews.js';
 import { orderRoutes } from './routes.js';
 
 /** Checkout, the order workflow and its history, order e-mails and the live status stream. */
@@ -7,6 +8,7 @@ export const orders: AppModule = {
   name: 'orders',
   routes: orderRoutes,
   jobs: orderJobs,
+  mailPreviews: orderMailPreviews,
 };
 
 export { moveOrder, onOrderMoved, type Move, type MoveHook, type MoveOutcome } from './move-status.js';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/transaction.js';
@@ -56,6 +57,22 @@ export abstract class JobQueue<TDeps> {
     return id!;
   }
 
+  /**
+   * A periodic job now, as an extra run (`jobs:run`): the same row, queue and worker as its schedule,
+   * but under a key of its own, so it neither takes nor is refused the period's one run. Its effects
+   * stay exactly-once because they are keyed by the data, not by the period. Returns the row's id.
+   */
+  async runNow(name: string): Promise<number> {
+    const id = await insertJob(this.db, {
+      name,
+      payload: {},
+      maxAttempts: this.options.maxRetries + 1,
+      uniqueKey: `${name}@manual:${new Date().toISOString()}:${randomUUID()}`,
+    });
+    this.kick();
+    return id!;
+  }
+
   /** Starts the safety-net timer; with `periodic`, this process also schedules the periodic jobs. */
   start({ periodic }: { periodic: boolean }): void {
     const tick = () => {
@@ -110,8 +127,8 @@ export abstract class JobQueue<TDeps> {
     const definition = this.registry.get(row.name);
     try {
       if (!definition) throw new Error(`No job named ${row.name} is registered`);
-      await definition.run(row.payload, ctx);
-      await markSucceeded(this.db, row.id);
+      const result = await definition.run(row.payload, ctx);
+      await markSucceeded(this.db, row.id, result ?? null);
       ctx.log.info({ attempt: row.attempts }, 'job succeeded');
       return null;
     } catch (err) {

@@ -11,7 +11,8 @@ export interface JobContext<TDeps> {
 export interface JobDefinition<TDeps, TPayload = Record<string, unknown>> {
   name: string;
   description: string;
-  run(payload: TPayload, ctx: JobContext<TDeps>): Promise<void>;
+  /** Returns, if it likes, what it did in words ("3 reminders scheduled"): kept on the row, printed by `jobs:run`. */
+  run(payload: TPayload, ctx: JobContext<TDeps>): Promise<string | void>;
   /** Periodic jobs: run once per period of this many milliseconds, however many processes run. */
   everyMs?: number;
 }

@@ -94,10 +94,10 @@ export async function startAttempt(db: Db, id: number): Promise<JobRow | null> {
   return rows[0] ?? null;
 }
 
-export async function markSucceeded(db: Db, id: number): Promise<void> {
+export async function markSucceeded(db: Db, id: number, result: string | null = null): Promise<void> {
   await db
     .update(jobs)
-    .set({ status: 'succeeded', lastError: null, updatedAt: sql`now()`, finishedAt: sql`now()` })
+    .set({ status: 'succeeded', lastError: null, result, updatedAt: sql`now()`, finishedAt: sql`now()` })
     .where(eq(jobs.id, id));
 }
 

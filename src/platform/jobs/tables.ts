@@ -25,6 +25,8 @@ export const jobs = pgTable(
     dispatches: integer('dispatches').notNull().default(0),
     runAfter: timestamptz('run_after').notNull().defaultNow(),
     lastError: text('last_error'),
+    /** What a finished run reports it did (e.g. "3 reminders scheduled"); `jobs:run` prints it. */
+    result: text('result'),
     requestId: text('request_id'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),

@@ -15,8 +15,11 @@ const escapeHtml = (text: string) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 
-/** One layout for every e-mail: an HTML part with a button and a plain-text part with the bare link. */
-export function renderEmail(to: string, content: EmailContent): MailMessage {
+/**
+ * One layout for every e-mail, signed with the shop's name (`SHOP_NAME`): an HTML part with a
+ * button and its plain-text twin with the bare link.
+ */
+export function renderEmail(to: string, content: EmailContent, shopName: string): MailMessage {
   const { action } = content;
   const text = [
     content.heading,
@@ -24,7 +27,7 @@ export function renderEmail(to: string, content: EmailContent): MailMessage {
     ...content.paragraphs.flatMap((p) => [p, '']),
     ...(action ? [`${action.label}: ${action.url}`, ''] : []),
     ...(content.footnote ? [content.footnote, ''] : []),
-    '— Nexus Commerce',
+    `— ${shopName}`,
   ].join('\n');
 
   const button = action
@@ -38,7 +41,7 @@ export function renderEmail(to: string, content: EmailContent): MailMessage {
 ${content.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}
 ${button}
 ${content.footnote ? `<p style="font-size:13px;color:#555">${escapeHtml(content.footnote)}</p>` : ''}
-<p style="font-size:13px;color:#888">— Nexus Commerce</p>
+<p style="font-size:13px;color:#888">— ${escapeHtml(shopName)}</p>
 </body></html>`;
   return { to, subject: content.subject, text, html };
 }

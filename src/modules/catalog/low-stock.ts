@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../platform/db/client.js';
+import type { Tx } from '../../platform/db/transaction.js';
+
+export interface LowStockVariant {
+  variantId: string;
+  product: string;
+  variant: string;
+  sku: string;
+  stock: number;
+  threshold: number;
+}
+
+/**
+ * For the low-stock alert, in its transaction: flags every live variant (active, not deleted, of a
+ * product not deleted) at or under its threshold and not yet alerted, and returns them. The flag is
+ * the alert's "once": a conditional update, so two runs at once flag each variant for one of them; it
+ * clears when the stock rises above the threshold again (a trigger, for every writer), so the next
+ * drop alerts again.
+ */
+export function claimLowStockVariants(tx: Tx): Promise<LowStockVariant[]> {
+  return queryRows<LowStockVariant>(
+    tx,
+    sql`UPDATE product_variants v SET low_stock_alerted = true
+        FROM products p
+        WHERE p.id = v.product_id AND p.deleted_at IS NULL AND v.deleted_at IS NULL AND v.is_active
+          AND v.stock <= v.low_stock_threshold AND NOT v.low_stock_alerted
+        RETURNING v.id::text AS "variantId", p.name AS product, v.name AS variant, v.sku, v.stock,
+          v.low_stock_threshold AS threshold`,
+  );
+}
