@@ -63,13 +63,14 @@ export async function markReminded(tx: Tx, idleCarts: IdleCart[], at: Date): Pro
 /** The cart as its page would show it now, with its owner, for the reminder e-mail; null if gone. */
 export async function cartForReminder(
   deps: Deps,
+  executor: Executor,
   cartId: string,
 ): Promise<{ userId: number; changedAt: Date; view: CartView } | null> {
-  const [head] = await deps.db.select(cartHead).from(carts).where(eq(carts.id, cartId));
+  const [head] = await executor.select(cartHead).from(carts).where(eq(carts.id, cartId));
   if (!head) return null;
   return {
     userId: head.userId,
     changedAt: head.updatedAt,
-    view: await cartView(deps, deps.db, head, await linesOf(deps.db, cartId)),
+    view: await cartView(deps, executor, head, await linesOf(executor, cartId)),
   };
 }

@@ -81,10 +81,10 @@ export async function sendAbandonedCartEmail(
   cartId: string,
   changedAt: string,
 ): Promise<boolean> {
-  return sendOnce(deps, `abandoned-cart:${cartId}:${changedAt}`, async () => {
-    const cart = await cartForReminder(deps, cartId);
+  return sendOnce(deps, `abandoned-cart:${cartId}:${changedAt}`, async (tx) => {
+    const cart = await cartForReminder(deps, tx, cartId);
     if (!cart || cart.changedAt.toISOString() !== changedAt || cart.view.item_count === 0) return null;
-    const owner = (await activeContacts(deps.db, [cart.userId])).get(cart.userId);
+    const owner = (await activeContacts(tx, [cart.userId])).get(cart.userId);
     return owner ? abandonedCartEmail(owner, cart.view, deps.config) : null;
   });
 }

@@ -1,5 +1,5 @@
 import type { MailMessage } from '../../platform/mail/mailer.js';
-import { transaction } from '../../platform/db/transaction.js';
+import { transaction, type Tx } from '../../platform/db/transaction.js';
 import type { Deps } from '../../platform/deps.js';
 import { notificationDeliveries } from './tables.js';
 
@@ -13,7 +13,7 @@ import { notificationDeliveries } from './tables.js';
 export async function sendOnce(
   deps: Deps,
   key: string,
-  compose: () => Promise<MailMessage | null>,
+  compose: (tx: Tx) => Promise<MailMessage | null>,
 ): Promise<boolean> {
   return transaction(deps.db, async (tx) => {
     const [claimed] = await tx
@@ -22,7 +22,8 @@ export async function sendOnce(
       .onConflictDoNothing()
       .returning({ key: notificationDeliveries.key });
     if (!claimed) return false;
-    const message = await compose();
+    // Read through the claim's transaction: PGlite has one connection, which it holds.
+    const message = await compose(tx);
     if (!message) return false;
     await deps.mailer.send(message);
     return true;

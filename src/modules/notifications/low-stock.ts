@@ -57,8 +57,8 @@ export async function sendLowStockAlert(
   deps: Deps,
   payload: { alert: string; user_id: number; variants: LowStockVariant[] },
 ): Promise<boolean> {
-  return sendOnce(deps, `low-stock:${payload.alert}:${payload.user_id}`, async () => {
-    const to = (await activeContacts(deps.db, [payload.user_id])).get(payload.user_id);
+  return sendOnce(deps, `low-stock:${payload.alert}:${payload.user_id}`, async (tx) => {
+    const to = (await activeContacts(tx, [payload.user_id])).get(payload.user_id);
     return to ? lowStockEmail(to, payload.variants, deps.config.shopName) : null;
   });
 }

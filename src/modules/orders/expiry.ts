@@ -53,6 +53,7 @@ export const expiryJobs = [
     async run(_payload, { deps, log }) {
       const cancelled = await cancelUnpaidOrders(deps);
       if (cancelled > 0) log.info({ cancelled }, 'unpaid orders cancelled');
+      return `${cancelled} unpaid order${cancelled === 1 ? '' : 's'} cancelled`;
     },
   }),
 ];

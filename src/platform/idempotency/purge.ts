@@ -36,6 +36,7 @@ export const idempotencyJobs = [
     async run(_payload, { deps, log }) {
       const deleted = await purgeIdempotencyKeys(deps.db, deps.clock());
       if (deleted > 0) log.info({ deleted }, 'old Idempotency-Keys deleted');
+      return `${deleted} Idempotency-Key${deleted === 1 ? '' : 's'} deleted`;
     },
   }),
 ];
