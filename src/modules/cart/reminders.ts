@@ -41,17 +41,19 @@ export async function idleCarts(
 }
 
 /**
- * Records that these carts' last changes are being reminded of, in the job's transaction, and
+ * Records that these carts' last changes are being reminded of (`reminded_at` = the change's
+ * `updated_at`, not the run's time: a change stamped by a process whose clock is behind is still
+ * a new change), in the job's transaction, and
  * returns the ones it recorded: a cart changed since it was read (its `updated_at` moved; compared to
  * the millisecond, as JavaScript read it), or
  * recorded by a concurrent run, is left out. That conditional update is the reminder's "once": one
  * per cart and change, however many runs and workers.
  */
-export async function markReminded(tx: Tx, idleCarts: IdleCart[], at: Date): Promise<IdleCart[]> {
+export async function markReminded(tx: Tx, idleCarts: IdleCart[]): Promise<IdleCart[]> {
   if (idleCarts.length === 0) return [];
   const rows = await queryRows<Row>(
     tx,
-    sql`UPDATE carts c SET reminded_at = ${at.toISOString()}::timestamptz
+    sql`UPDATE carts c SET reminded_at = c.updated_at
         FROM jsonb_to_recordset(${JSON.stringify(idleCarts.map((c) => ({ id: c.cartId, changed: c.changedAt.toISOString() })))}::jsonb)
           AS x(id uuid, changed timestamptz)
         WHERE c.id = x.id AND date_trunc('milliseconds', c.updated_at) = x.changed AND (c.reminded_at IS NULL OR c.reminded_at < c.updated_at)

@@ -16,7 +16,7 @@ export const carts = pgTable(
     couponId: integer('coupon_id'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
-    /** When the abandoned-cart reminder of the cart's last change was scheduled; null: never. */
+    /** The change (`updated_at`) last reminded of; null: never. A later `updated_at` is due again. */
     remindedAt: timestamptz('reminded_at'),
   },
   (t) => [

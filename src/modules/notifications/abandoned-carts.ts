@@ -29,7 +29,7 @@ export async function processAbandonedCarts(deps: Deps): Promise<number> {
     const owners = await activeContacts(deps.db, [...new Set(page.map((c) => c.userId))]);
     const due = page.filter((c) => owners.has(c.userId));
     scheduled += await transaction(deps.db, async (tx) => {
-      const marked = await markReminded(tx, due, now);
+      const marked = await markReminded(tx, due);
       for (const cart of marked) {
         await deps.jobs.enqueue(tx, SEND_ABANDONED_CART_EMAIL, {
           cart_id: cart.cartId,
