@@ -142,6 +142,8 @@ describe.skipIf(!process.env.REDIS_URL && !redisServerAvailable)(
     // the whole run on an unhandled rejection, so opening and closing is the test. The apps take
     // turns on one database (on PostgreSQL a copy of the template, embedded one PGlite directory,
     // migrated by the first): what is exercised is the queue's start and stop, not a database's.
+    // Fifteen lifecycles one after another take about 15 s on a quiet machine, twice that beside the
+    // rest of the suite: hence the longer timeout.
     it('leaves no Redis command behind', async () => {
       const own = process.env.REDIS_URL ? undefined : await PrivateRedis.start();
       const database = await createTestDatabase();
@@ -161,6 +163,6 @@ describe.skipIf(!process.env.REDIS_URL && !redisServerAvailable)(
         rmSync(dir, { recursive: true, force: true });
         await own?.stop();
       }
-    });
+    }, 120_000);
   },
 );

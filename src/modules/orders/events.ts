@@ -12,13 +12,6 @@ import { orderChannel } from './live.js';
 import { orderHistory, orders, type OrderHistoryRow } from './tables.js';
 import { STREAM_ENDS_AT } from './workflow.js';
 
-export interface OrderEventsOptions {
-  /** Default 15 s (SPEC §5); tests shorten it. */
-  heartbeatMs?: number;
-  /** Default 5 (SPEC §5). */
-  maxStreamsPerUser?: number;
-}
-
 const Id = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const Query = Type.Object({
   access_token: Type.Optional(
@@ -58,18 +51,9 @@ const ends = (row: OrderHistoryRow) => STREAM_ENDS_AT.includes(row.toStatus);
  * after the last id sent (the history is the record), which also puts changes published out of
  * order, or twice, back in order and once.
  */
-export function orderEventsRoutes(
-  app: FastifyInstance,
-  deps: Deps,
-  options: OrderEventsOptions = {},
-): Promise<void> {
-  const streams = eventStreams(app, {
-    redis: deps.redis,
-    prefix: deps.redisPrefix,
-    log: deps.log,
-    heartbeatMs: options.heartbeatMs,
-    maxPerOwner: options.maxStreamsPerUser,
-  });
+export function orderEventsRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  // SPEC §5's defaults: a comment every 15 s, at most 5 streams per user.
+  const streams = eventStreams(app, { redis: deps.redis, prefix: deps.redisPrefix, log: deps.log });
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   const historyAfter = (orderId: string, afterId: number) =>
