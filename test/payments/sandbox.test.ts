@@ -511,7 +511,7 @@ describe.skipIf(!postgres)(
       await a?.close();
     });
 
-    it('10 outcomes posted at once, mixed, across both: one settles the payment, the rest change nothing', async () => {
+    it('10 outcomes posted at once, mixed, across both: the payment settles once (a failure may precede the success), the rest change nothing', async () => {
       const customer = await signedInUser(a.app, a.deps);
       const { order, payment } = await paymentFor(a, customer.headers);
       const answers = await Promise.all(
@@ -531,11 +531,16 @@ describe.skipIf(!postgres)(
 
       const state = await stateOf(a, order.id, payment.reference);
       expect(state.events.map((e) => e.event_id).sort()).toEqual([...accepted].sort());
-      const settling = state.events.filter((e) => e.outcome === 'confirmed' || e.outcome === 'failed');
-      expect(settling).toHaveLength(1);
-      for (const e of state.events.filter((e) => e !== settling[0]))
+      // A success after a failure settles the payment again (the money was taken after all), so a
+      // `failed` event may come before the one `confirmed`; nothing settles after a success.
+      const confirmed = state.events.filter((e) => e.outcome === 'confirmed');
+      const failed = state.events.filter((e) => e.outcome === 'failed');
+      expect(confirmed.length).toBeLessThanOrEqual(1);
+      expect(failed.length).toBeLessThanOrEqual(1);
+      expect(confirmed.length + failed.length).toBeGreaterThanOrEqual(1);
+      for (const e of state.events.filter((e) => e.outcome !== 'confirmed' && e.outcome !== 'failed'))
         expect(e.outcome).toMatch(/^ignored: payment already (succeeded|failed)$/);
-      if (settling[0]!.outcome === 'confirmed') {
+      if (confirmed.length === 1) {
         expect(state).toMatchObject({ payment: 'succeeded', order: 'confirmed' });
         expect(state.history).toHaveLength(2);
       } else {

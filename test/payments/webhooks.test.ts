@@ -333,11 +333,16 @@ describe('a webhook whose signature holds', () => {
     expect(after.history).toEqual(before.history);
     expect(after.stock).toBe(before.stock);
     expect(after.refunds).toEqual([]);
-    // A success reported after the failure does not revive the payment.
+    // A success reported after the failure is money taken all the same: it settles the payment.
     expect((await deliverWebhook(t.app, t.deps, eventFor(f, 'payment.succeeded'))).statusCode).toBe(200);
     const later = await stateOf(f);
-    expect(later.payment).toEqual(after.payment);
-    expect(later.order).toEqual(before.order);
+    expect(later.payment.status).toBe('succeeded');
+    expect(later.order.status).toBe('confirmed');
+    expect(later.history).toHaveLength(before.history.length + 1);
+    expect(later.refunds).toEqual([]);
+    // And a failure after a success changes nothing.
+    expect((await deliverWebhook(t.app, t.deps, eventFor(f, 'payment.failed'))).statusCode).toBe(200);
+    expect((await stateOf(f)).payment.status).toBe('succeeded');
   });
 
   for (const [what, change] of [

@@ -10,38 +10,50 @@ const BATCH = 50;
 
 /**
  * Cancels the `pending` orders placed more than `ORDER_PAYMENT_TIMEOUT` before `deps.clock()`, with
- * reason `payment timeout`: stock and coupon use come back as on any cancel. Batches are locked
- * `FOR NO KEY UPDATE SKIP LOCKED`, so two workers running it at once take different orders, and an order
- * a payment is confirming right now (its row locked) is left to that payment; each move is also the
- * workflow's conditional update, so an order is cancelled once whatever runs. Orders with nothing to
- * pay (a total of 0.00) wait for staff instead. Returns how many were cancelled.
+ * reason `payment timeout`: stock and coupon use come back as on any cancel. Each order is cancelled
+ * in a transaction of its own, as a customer's cancel is: one transaction for many orders would take
+ * their variants and coupons out of order and could deadlock with checkouts. The order's row is
+ * locked `FOR NO KEY UPDATE SKIP LOCKED` and re-checked, so two workers running this at once take
+ * different orders, and an order a payment is confirming right now is left to that payment; the
+ * move is the workflow's conditional update, so an order is cancelled once whatever runs. Orders
+ * with nothing to pay (a total of 0.00) wait for staff instead. Returns how many were cancelled.
  */
 export async function cancelUnpaidOrders(deps: Deps): Promise<number> {
   const timeout = deps.config.orderPaymentTimeoutMs;
   if (timeout <= 0) return 0;
   const cutoff = new Date(deps.clock().getTime() - timeout).toISOString();
+  const overdue = sql`status = 'pending' AND created_at < ${cutoff}::timestamptz AND total_amount > 0`;
   let cancelled = 0;
+  let after: { createdAt: string; id: string } | null = null;
   for (;;) {
-    const batch = await transaction(deps.db, async (tx) => {
-      const due = await queryRows<{ id: string }>(
-        tx,
-        sql`SELECT id::text AS id FROM orders
-            WHERE status = 'pending' AND created_at < ${cutoff}::timestamptz AND total_amount > 0
-            ORDER BY created_at LIMIT ${BATCH} FOR NO KEY UPDATE SKIP LOCKED`,
-      );
-      for (const { id } of due) {
-        const moved = await moveOrder(deps, tx, {
+    const from = after
+      ? sql`AND (created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`
+      : sql``;
+    const page: Array<{ id: string; createdAt: string }> = await queryRows<{ id: string; createdAt: string }>(
+      deps.db,
+      sql`SELECT id::text AS id, created_at::text AS "createdAt" FROM orders
+          WHERE ${overdue} ${from} ORDER BY created_at, id LIMIT ${BATCH}`,
+    );
+    for (const { id } of page) {
+      const moved = await transaction(deps.db, async (tx) => {
+        const [due] = await queryRows(
+          tx,
+          sql`SELECT id FROM orders WHERE id = ${id} AND ${overdue} FOR NO KEY UPDATE SKIP LOCKED`,
+        );
+        if (!due) return false;
+        const move = await moveOrder(deps, tx, {
           orderId: id,
           to: 'cancelled',
           mover: 'system',
           actorId: null,
           reason: 'payment timeout',
         });
-        if (moved.ok) cancelled++;
-      }
-      return due.length;
-    });
-    if (batch < BATCH) return cancelled;
+        return move.ok;
+      });
+      if (moved) cancelled++;
+    }
+    if (page.length < BATCH) return cancelled;
+    after = page.at(-1)!;
   }
 }
 

@@ -36,7 +36,8 @@ export interface PaymentGateway {
   ): Promise<{ reference: string; nextAction: NextAction }>;
   /**
    * Gives money back; resolves once the gateway accepted it, rejects if it refused. `refundKey` is
-   * unique per refund attempt and is the provider's idempotency key, so a retried call refunds once.
+   * the provider's idempotency key: the same refund retried (after a rollback) has the same key, so
+   * the provider refunds once and answers the same refund again.
    */
   refund(
     deps: Deps,

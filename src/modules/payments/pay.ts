@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/transaction.js';
 import type { Deps } from '../../platform/deps.js';
-import { conflict, fieldError, forbidden, notFound } from '../../platform/errors/http-errors.js';
+import { conflict, fieldError, forbidden, HttpError, notFound } from '../../platform/errors/http-errors.js';
 import type { IdempotentAnswer } from '../../platform/idempotency/index.js';
 import { UUID_PATTERN } from '../../platform/ids.js';
 import { lockOrderForPayment } from '../orders/index.js';
@@ -51,11 +51,17 @@ export async function payOrder(
         : `"${gateway.name}" is not a valid choice. Choose one of: ${names.join(', ')}.`,
     );
   }
-  const started = await chosen.createPayment(deps, {
-    orderId: order.id,
-    amount: order.totalAmount,
-    currency: order.currency,
-  });
+  let started: Awaited<ReturnType<PaymentGateway['createPayment']>>;
+  try {
+    started = await chosen.createPayment(deps, {
+      orderId: order.id,
+      amount: order.totalAmount,
+      currency: order.currency,
+    });
+  } catch (err) {
+    deps.log.error({ err, order: order.id, gateway: chosen.name }, 'the gateway refused to start a payment');
+    throw new HttpError(502, { detail: 'The payment gateway could not start the payment; try again.' });
+  }
   const [payment] = await tx
     .insert(payments)
     .values({

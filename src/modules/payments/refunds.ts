@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/transaction.js';
 import type { Deps } from '../../platform/deps.js';
@@ -26,9 +25,14 @@ export type RefundOutcome =
  * order's), in the caller's transaction. The amount is taken first, by a conditional update
  * (`refunded_amount + x <= amount` on a `succeeded` payment): the guard is the database's, so
  * concurrent refunds never add up past what was paid, even if a caller forgot the lock. Then the
- * gateway is asked, with a key of this refund as its idempotency key; if it refuses, this throws a
+ * gateway is asked (with the idempotency key below); if it refuses, this throws a
  * 502, the transaction rolls back and nothing is recorded. The full amount refunded moves the
  * payment to `refunded`.
+ *
+ * The gateway's idempotency key is made of the payment, what it had refunded before and this amount:
+ * if anything after the gateway's call fails (a lock timeout, a crash) the transaction rolls back,
+ * the Idempotency-Key is released, and the client's retry asks the gateway again with the same key,
+ * so the money goes back once.
  */
 export async function refundLocked(
   deps: Deps,
@@ -59,7 +63,7 @@ export async function refundLocked(
   try {
     ({ reference } = await gateway.refund(deps, {
       paymentReference: payment.reference,
-      refundKey: randomUUID(),
+      refundKey: `refund:${payment.id}:${payment.refundedAmount}:${amount}`,
       amount,
       currency: payment.currency,
     }));

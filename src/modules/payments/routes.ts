@@ -48,7 +48,7 @@ export async function paymentRoutes(app: FastifyInstance, deps: Deps): Promise<v
         ),
         params: OrderParams,
         body: PayBody,
-        response: { 200: PayOut, 201: PayOut, ...errors(400, 401, 403, 404, 409, 422, 429) },
+        response: { 200: PayOut, 201: PayOut, ...errors(400, 401, 403, 404, 409, 422, 429, 502) },
       },
     },
     (request, reply) =>

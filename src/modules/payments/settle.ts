@@ -15,6 +15,7 @@ import { payments, refunds } from './tables.js';
  * - `payment.succeeded` of a pending payment, with its amount and currency: the payment succeeds
  *   and a pending order is confirmed; an order no longer pending (expired, cancelled, or confirmed
  *   by another payment) is refunded the whole payment at once.
+ * - `payment.succeeded` of a payment that had failed: the same (the money was taken after all).
  * - `payment.failed` of a pending payment: the payment fails; the order stays pending, payable.
  * - `refund.succeeded`: our refunds are recorded when the gateway accepts them, so this only
  *   confirms one we know.
@@ -59,13 +60,16 @@ export async function settleEvent(
   }
   const order = await lockOrderForPayment(tx, found.orderId);
   const payment = await lockPayment(tx, found.id);
-  if (payment.status !== 'pending') return `ignored: payment already ${payment.status}`;
-
   const succeeded = event.type === 'payment.succeeded';
+  // A success after a reported failure is money taken all the same (events cross, a bank retries):
+  // it is settled like a success of a pending payment. Anything else settled stays as it is.
+  const settleable = payment.status === 'pending' || (succeeded && payment.status === 'failed');
+  if (!settleable) return `ignored: payment already ${payment.status}`;
+
   const [settled] = await tx
     .update(payments)
     .set({ status: succeeded ? 'succeeded' : 'failed', updatedAt: deps.clock() })
-    .where(and(eq(payments.id, payment.id), eq(payments.status, 'pending')))
+    .where(and(eq(payments.id, payment.id), eq(payments.status, payment.status)))
     .returning();
   tx.afterCommit(() => deps.responseCache.invalidate(PAYMENTS_SCOPE));
   if (!succeeded) return 'failed';

@@ -137,6 +137,9 @@ export class BullmqJobQueue<TDeps> extends JobQueue<TDeps> {
       await withTimeout(this.worker.waitUntilReady(), 2000, 'worker start').catch(() => undefined);
       await this.worker.close();
     }
+    // The queue too: closed before its first commands (it loads its scripts on connecting) have
+    // been answered, their replies are rejected with nobody waiting for them.
+    await withTimeout(this.queue.waitUntilReady(), 2000, 'queue start').catch(() => undefined);
     await this.queue.close();
     await closeRedis(this.producer);
     if (this.workerConnection) await closeRedis(this.workerConnection);
