@@ -35,6 +35,41 @@ describe('configuration', () => {
     expect(readFileSync(path.join(dir, 'secret_key'), 'utf8').trim()).toBe(first);
   });
 
+  describe('payment gateways and their webhook secret', () => {
+    const production = { NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40) };
+
+    it('outside production: the sandbox, and a secret generated once under DATA_DIR', () => {
+      const dir = dataDir();
+      const config = loadConfig({ DATA_DIR: dir });
+      expect(config.payments.gateways).toEqual(['sandbox']);
+      const [secret] = config.payments.webhookSecrets;
+      expect(secret).toMatch(/^whsec_.{40,}$/);
+      expect(loadConfig({ DATA_DIR: dir }).payments.webhookSecrets).toEqual([secret]);
+      expect(readFileSync(path.join(dir, 'payment_webhook_secret'), 'utf8').trim()).toBe(secret);
+    });
+
+    it('in production: no gateway unless named, and then the secret is required', () => {
+      expect(loadConfig({ DATA_DIR: dataDir(), ...production }).payments.gateways).toEqual([]);
+      expect(() => loadConfig({ DATA_DIR: dataDir(), ...production, PAYMENT_GATEWAYS: 'sandbox' })).toThrow(
+        /^PAYMENT_WEBHOOK_SECRET must be set when NODE_ENV=production and PAYMENT_GATEWAYS names a gateway/,
+      );
+      const config = loadConfig({
+        DATA_DIR: dataDir(),
+        ...production,
+        PAYMENT_GATEWAYS: 'sandbox',
+        PAYMENT_WEBHOOK_SECRET: `${'n'.repeat(30)}, ${'o'.repeat(30)}`,
+      });
+      expect(config.payments.webhookSecrets).toEqual(['n'.repeat(30), 'o'.repeat(30)]);
+    });
+
+    it('refuses a short secret, and takes PAYMENT_GATEWAYS set empty as none', () => {
+      expect(() => loadConfig({ DATA_DIR: dataDir(), PAYMENT_WEBHOOK_SECRET: 'short' })).toThrow(
+        /^PAYMENT_WEBHOOK_SECRET must be secrets of at least 24 characters/,
+      );
+      expect(loadConfig({ DATA_DIR: dataDir(), PAYMENT_GATEWAYS: '' }).payments.gateways).toEqual([]);
+    });
+  });
+
   it.each([
     [{ PORT: 'abc' }, /^PORT must be an integer from 0 to 65535 \(got "abc"\)$/],
     [{ PORT: '70000' }, /^PORT must be/],
