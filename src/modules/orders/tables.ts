@@ -12,9 +12,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { ORDER_STATUSES } from './workflow.js';
-import { timestamptz } from '../../platform/db/columns.js';
+import { money, timestamptz } from '../../platform/db/columns.js';
 
-const money = (name: string) => numeric(name, { precision: 12, scale: 2 });
 const statusList = sql.raw(ORDER_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /** The foreign keys to users and variants are in the migration: a module names no other module's tables. */

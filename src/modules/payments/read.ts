@@ -4,6 +4,7 @@ import type { Principal } from '../../platform/auth.js';
 import type { Executor } from '../../platform/db/client.js';
 import type { Deps } from '../../platform/deps.js';
 import { notFound } from '../../platform/errors/http-errors.js';
+import { serialIdOf } from '../../platform/ids.js';
 import {
   choiceFilter,
   countAll,
@@ -79,16 +80,14 @@ export function listPayments(deps: Deps, request: FastifyRequest, principal: Pri
   });
 }
 
-const ID = /^[1-9]\d{0,9}$/;
-
 /** A payment the caller may see: anyone else's, or a malformed id, is a 404. */
 export async function paymentVisibleTo(
   executor: Executor,
   principal: Principal,
   id: string,
 ): Promise<Payment> {
-  const n = ID.test(id) ? Number(id) : NaN;
-  if (!(n <= 2_147_483_647)) throw notFound();
+  const n = serialIdOf(id);
+  if (n === null) throw notFound();
   const [row] = await executor
     .select()
     .from(payments)

@@ -5,6 +5,7 @@ import { foreignKeyViolation, uniqueViolationToFieldErrors } from '../../platfor
 import { parseDecimal } from '../../platform/decimal.js';
 import { badRequest, conflict, notFound, type FieldErrors } from '../../platform/errors/http-errors.js';
 import { validationErrorsToFields } from '../../platform/errors/validation.js';
+import { serialIdOf } from '../../platform/ids.js';
 import { booleanFilter, choiceFilter } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import type { CouponInput } from './schemas.js';
@@ -54,11 +55,9 @@ export function listCoupons(deps: Deps, request: FastifyRequest) {
   });
 }
 
-const ID = /^[1-9]\d{0,9}$/;
-
 export async function findCoupon(deps: Deps, id: string): Promise<Coupon> {
-  const n = ID.test(id) ? Number(id) : NaN;
-  if (!Number.isSafeInteger(n) || n > 2_147_483_647) throw notFound();
+  const n = serialIdOf(id);
+  if (n === null) throw notFound();
   const [row] = await deps.db.select().from(coupons).where(eq(coupons.id, n));
   if (!row) throw notFound();
   return row;

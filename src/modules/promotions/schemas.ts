@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { MAX_SERIAL_ID } from '../../platform/ids.js';
 import { COUPON_KINDS } from './tables.js';
 
 /** DRF's DecimalField takes a JSON number or a numeric string; answers are always strings. */
@@ -7,7 +8,7 @@ const Decimal = (description: string) =>
 const Money = Type.String({ examples: ['10.00'] });
 const Timestamp = Type.String({ format: 'date-time' });
 const Limit = (description: string) =>
-  Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()], { description });
+  Type.Union([Type.Integer({ minimum: 1, maximum: MAX_SERIAL_ID }), Type.Null()], { description });
 
 export const CODE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
 
