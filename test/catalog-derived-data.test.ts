@@ -2,7 +2,9 @@
  * What the database keeps derived from the catalog's own rows, by triggers (migration 0003):
  * - `product_counts`, the unfiltered lists' counts per audience;
  * - `products.category_ids`, the product's product_categories rows as an array (the category filter);
- * - `products.search_document`, the five searched fields lower-cased (the search).
+ * - `products.search_document`, the five searched fields lower-cased (the search);
+ * - `public_category_prices`, (category, price, product) of every live, active product's links
+ *   (the public list's count by category and price, migration 0008).
  * Whatever writes the rows (the API, plain SQL, many requests at once, a rolled-back transaction),
  * the derived data must equal what the rows say.
  */
@@ -34,12 +36,17 @@ afterAll(async () => {
   await t.close();
 });
 
+/** What public_category_prices must hold, from the links themselves. */
+const expectedCategoryPrices = sql`SELECT pc.category_id, p.price, p.id FROM product_categories pc
+  JOIN products p ON p.id = pc.product_id WHERE p.deleted_at IS NULL AND p.is_active`;
+
 /** The stored counts beside the real ones, and how many products' arrays differ from their links. */
 async function derivedState() {
   const [row] = await queryRows<{
     stored: Record<string, number>;
     actual: Record<string, number>;
     drifted: number;
+    pricesDrifted: number;
   }>(
     t.deps.db,
     sql`SELECT
@@ -50,7 +57,13 @@ async function derivedState() {
             'public', (SELECT count(*) FROM products WHERE deleted_at IS NULL AND is_active)) AS actual,
           (SELECT count(*)::int FROM products p WHERE p.category_ids IS DISTINCT FROM coalesce(
             (SELECT array_agg(pc.category_id ORDER BY pc.category_id) FROM product_categories pc
-             WHERE pc.product_id = p.id), '{}')) AS drifted`,
+             WHERE pc.product_id = p.id), '{}')) AS drifted,
+          (SELECT count(*)::int FROM (
+            (SELECT category_id, price, product_id FROM public_category_prices
+             EXCEPT ALL ${expectedCategoryPrices})
+            UNION ALL
+            (${expectedCategoryPrices}
+             EXCEPT ALL SELECT category_id, price, product_id FROM public_category_prices)) d) AS "pricesDrifted"`,
   );
   return row!;
 }
@@ -59,6 +72,7 @@ async function expectDerivedDataRight() {
   const state = await derivedState();
   expect(state.stored).toEqual(state.actual);
   expect(state.drifted).toBe(0);
+  expect(state.pricesDrifted).toBe(0);
 }
 
 function newProduct(fields: Record<string, unknown> = {}) {

@@ -11,6 +11,7 @@ import {
 } from '../../platform/list/filters.js';
 import { countAll, listPage, type ListSpec } from '../../platform/list/list-query.js';
 import { categorySubtree } from './categories.js';
+import { countByCategoryPrice, countedByCategoryPrice } from './category-price-count.js';
 import { productCounts, products, variants } from './tables.js';
 import { UUID_PATTERN } from '../../platform/ids.js';
 import { visibility } from './products.js';
@@ -194,8 +195,13 @@ export async function listProducts(deps: Deps, request: FastifyRequest, staff: b
   const subtrees = await categorySubtrees(deps, query, staff);
   const visible = visibility(staff, includeDeleted);
   return listPage(request, productListSpec(staff, subtrees), {
-    // Unfiltered, the count is kept by triggers; filtered, it is counted.
+    // Unfiltered, and for the public by category and price, the count is read from what triggers
+    // keep; otherwise it is counted.
     count: async (q) => {
+      if (!staff && countedByCategoryPrice(q)) {
+        const slug = q.asked.filters.category as string;
+        return countByCategoryPrice(deps, subtrees.get(slug) ?? [], q);
+      }
       const [total] =
         q.where === undefined
           ? await deps.db

@@ -115,6 +115,22 @@ export const productCounts = pgTable('product_counts', {
   count: bigint('count', { mode: 'number' }).notNull(),
 });
 
+/**
+ * (category, price, product) for every live, active product in each of its categories, kept by a
+ * statement trigger on products (migration 0008) from the row's `price` and `category_ids`. The
+ * public list's count for a category sub-tree and a price range is then an index-only range scan
+ * of this primary key per category, instead of a visit of every matching product row.
+ */
+export const publicCategoryPrices = pgTable(
+  'public_category_prices',
+  {
+    categoryId: uuid('category_id').notNull(),
+    price: decimal('price', 10).notNull(),
+    productId: uuid('product_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.categoryId, t.price, t.productId] })],
+);
+
 export const productCategories = pgTable(
   'product_categories',
   {

@@ -31,6 +31,18 @@ export type SearchField = AnyColumn | SQL | { lowercased: AnyColumn | SQL };
 export interface ListQuery extends PageRequest {
   where: SQL | undefined;
   orderBy: SQL[];
+  /**
+   * What the request asked for, parsed: a list may answer some shapes from a structure of its own
+   * (a count kept by triggers) instead of `where`.
+   */
+  asked: {
+    /** The named filters given, by name, with their parsed values. */
+    filters: Record<string, unknown>;
+    /** The search terms, as given (not lower-cased). */
+    searchTerms: string[];
+    /** A prefix filter (`attr.color=red`) was given. */
+    prefixed: boolean;
+  };
 }
 
 const MAX_SEARCH_TERMS = 10;
@@ -43,11 +55,13 @@ function contains(field: SearchField, term: string): SQL {
   return 'lowercased' in field ? sql`${field.lowercased} LIKE lower(${pattern})` : ilike(field, pattern);
 }
 
-function searchCondition(fields: SearchField[], raw: string): SQL | undefined {
-  const terms = raw
+const searchTermsOf = (raw: string) =>
+  raw
     .split(/[\s,]+/)
     .filter(Boolean)
     .slice(0, MAX_SEARCH_TERMS);
+
+function searchCondition(fields: SearchField[], terms: string[]): SQL | undefined {
   const perTerm = terms.map((term) => or(...fields.map((field) => contains(field, term))));
   return perTerm.length > 0 ? and(...perTerm) : undefined;
 }
@@ -73,6 +87,7 @@ function orderingClauses(spec: ListSpec, raw: string | undefined): SQL[] {
 export function parseListQuery(spec: ListSpec, query: Record<string, unknown>): ListQuery {
   const conditions: Array<SQL | undefined> = [];
   const errors: FieldErrors = {};
+  const asked: ListQuery['asked'] = { filters: {}, searchTerms: [], prefixed: false };
   const stringParam = (name: string): string | undefined => {
     const value = query[name];
     if (value === undefined) return undefined;
@@ -87,20 +102,27 @@ export function parseListQuery(spec: ListSpec, query: Record<string, unknown>): 
     const raw = stringParam(name);
     if (raw === undefined || raw === '') continue;
     const parsed = parseFilter(filter, raw);
-    if (parsed.ok) conditions.push(filter.apply(parsed.value));
-    else errors[name] = [parsed.error];
+    if (parsed.ok) {
+      conditions.push(filter.apply(parsed.value));
+      asked.filters[name] = parsed.value;
+    } else errors[name] = [parsed.error];
   }
   for (const [prefix, filter] of Object.entries(spec.prefixFilters ?? {})) {
     for (const name of Object.keys(query)) {
       if (!name.startsWith(prefix) || name.length === prefix.length) continue;
       const raw = stringParam(name);
-      if (raw !== undefined) conditions.push(filter.apply(name.slice(prefix.length), raw));
+      if (raw === undefined) continue;
+      conditions.push(filter.apply(name.slice(prefix.length), raw));
+      asked.prefixed = true;
     }
   }
   const search = stringParam('search');
   if (search && spec.searchFields?.length) {
     if (search.length > 200) errors.search = ['Ensure this value has at most 200 characters.'];
-    else conditions.push(searchCondition(spec.searchFields, search));
+    else {
+      asked.searchTerms = searchTermsOf(search);
+      conditions.push(searchCondition(spec.searchFields, asked.searchTerms));
+    }
   }
   const ordering = stringParam('ordering');
   if (Object.keys(errors).length > 0) throw badRequest(errors);
@@ -109,6 +131,7 @@ export function parseListQuery(spec: ListSpec, query: Record<string, unknown>): 
     ...parsePage(query),
     where: and(...conditions.filter((c): c is SQL => c !== undefined)),
     orderBy: orderingClauses(spec, ordering),
+    asked,
   };
 }
 

@@ -98,6 +98,8 @@ export async function importCatalog(
     changed(categories) && 'categories',
     changed(productSummary) && 'products',
     products.links.inserted + products.links.deleted > 0 && 'product_categories',
+    (changed(productSummary) || products.links.inserted + products.links.deleted > 0) &&
+      'public_category_prices',
     changed(variants) && 'product_variants',
   ].filter((t): t is string => typeof t === 'string');
   if (analyzed.length > 0) {
