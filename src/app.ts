@@ -10,6 +10,7 @@ import { registerHealth } from './platform/health.js';
 import { boundedInputPlugin } from './platform/http/bounded-input.js';
 import { storableDateFormats } from './platform/http/formats.js';
 import { conventionsPlugin, refuseMalformedPreflight, requestIdOf } from './platform/http/conventions.js';
+import { logAccess } from './platform/http/access-log.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerDocs, registerOpenApi } from './platform/openapi.js';
 import { throttlePlugin } from './platform/throttle.js';
@@ -35,6 +36,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   const loggerInstance: FastifyBaseLogger = deps.log;
   const app: FastifyInstance = Fastify({
     loggerInstance,
+    // One access line per request (`logAccess`), not Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(config.trustProxy),
     genReqId: requestIdOf,
@@ -55,6 +58,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     frameworkErrors: answerFrameworkError,
   });
 
+  logAccess(app);
   installErrorHandler(app, { development: config.nodeEnv === 'development' });
   await app.register(conventionsPlugin, { siteUrl: config.siteUrl });
   await app.register(boundedInputPlugin);

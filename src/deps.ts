@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { Config } from './config.js';
 import { modules } from './modules/index.js';
 import { anonymous } from './platform/auth.js';
@@ -73,7 +74,23 @@ interface LoggedRequest {
   socket?: { remotePort?: number };
 }
 
-export function createLogger(config: Config, destination?: DestinationStream): Logger {
+/**
+ * Where log lines go unless a test hands its own stream: in production, stdout through pino's
+ * asynchronous destination (a request never waits on the write; lines are written as soon as the
+ * previous write is done, not held for a buffer to fill, and pino flushes what is left when the
+ * process exits); in development on a terminal, readable lines; otherwise JSON, written at once.
+ */
+function defaultDestination(config: Config): DestinationStream {
+  if (config.nodeEnv === 'production') return pino.destination({ dest: 1, sync: false });
+  if (config.nodeEnv === 'development' && process.stdout.isTTY)
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return pino.destination({ dest: 1, sync: true });
+}
+
+export function createLogger(
+  config: Config,
+  destination: DestinationStream = defaultDestination(config),
+): Logger {
   return pino(
     {
       level: config.logLevel,
@@ -88,6 +105,7 @@ export function createLogger(config: Config, destination?: DestinationStream): L
           remoteAddress: req.ip,
           remotePort: req.socket?.remotePort,
         }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     },
     destination,
