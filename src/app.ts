@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import cors from '@fastify/cors';
 import etag from '@fastify/etag';
@@ -73,7 +74,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
     exposedHeaders: ['x-request-id', 'x-cache', 'etag', 'retry-after', 'idempotent-replayed'],
   });
-  await app.register(etag);
+  // One-shot hashing: the same SHA-1 as the plugin's default without a Hash object per response.
+  await app.register(etag, { hashFn: (payload: string | Buffer) => hash('sha1', payload, 'base64') });
   await registerOpenApi(app, { version, siteUrl: config.siteUrl });
   await app.register(authPlugin, { authenticate: deps.authenticate });
   await app.register(throttlePlugin, {

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { redactUrl } from './platform/redact-url.js';
+
+export { redactUrl };
 import type { Config } from './config.js';
 import { modules } from './modules/index.js';
 import { anonymous } from './platform/auth.js';
@@ -36,33 +39,6 @@ export interface DepsOptions {
    * rightly run single statements longer than any request should.
    */
   statementTimeoutMs?: number;
-}
-
-/** Query parameters whose values are credentials (`EventSource` sends its token as `?access_token=`). */
-const SECRET_QUERY_PARAMETERS = new Set(['access_token']);
-
-function decodedName(name: string): string {
-  try {
-    return decodeURIComponent(name.replace(/\+/g, ' '));
-  } catch {
-    return name;
-  }
-}
-
-/** `url` with the value of every credential query parameter replaced, however its name is escaped. */
-export function redactUrl(url: string): string {
-  const mark = url.indexOf('?');
-  if (mark < 0) return url;
-  const query = url
-    .slice(mark + 1)
-    .split('&')
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      const name = equals < 0 ? pair : pair.slice(0, equals);
-      return SECRET_QUERY_PARAMETERS.has(decodedName(name)) ? `${name}=[Redacted]` : pair;
-    })
-    .join('&');
-  return `${url.slice(0, mark)}?${query}`;
 }
 
 interface LoggedRequest {
@@ -105,7 +81,6 @@ export function createLogger(
           remoteAddress: req.ip,
           remotePort: req.socket?.remotePort,
         }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     },
     destination,

@@ -69,17 +69,6 @@ export const conventionsPlugin = fp(
       requestContext.run({ requestId: request.id }, done);
     });
 
-    // What a shared cache (a CDN, a proxy) may keep: an answer that depends on the caller is
-    // private to it, and one carrying a token is kept by no one.
-    app.addHook('onSend', (request, reply, payload, done) => {
-      reply.header('vary', varyWithAuthorization(reply.getHeader('vary')));
-      if (request.routeOptions.config?.noStore) reply.header('cache-control', 'no-store');
-      else if (request.headers.authorization !== undefined && !reply.hasHeader('cache-control')) {
-        reply.header('cache-control', 'private');
-      }
-      done(null, payload);
-    });
-
     // A handler can outlive its connection (the client gave up): the server then counts the request
     // as done, and closing would pull the database from under it. Handlers that return a promise are
     // counted here, and closing waits for them.
@@ -112,7 +101,14 @@ export const conventionsPlugin = fp(
       closing = true;
       done();
     });
-    app.addHook('onSend', (_request, reply, payload, done) => {
+    // What a shared cache (a CDN, a proxy) may keep: an answer that depends on the caller is
+    // private to it, and one carrying a token is kept by no one.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      reply.header('vary', varyWithAuthorization(reply.getHeader('vary')));
+      if (request.routeOptions.config?.noStore) reply.header('cache-control', 'no-store');
+      else if (request.headers.authorization !== undefined && !reply.hasHeader('cache-control')) {
+        reply.header('cache-control', 'private');
+      }
       if (closing) reply.header('connection', 'close');
       done(null, payload);
     });
