@@ -1,171 +1,101 @@
 /**
- * `npm run bench`: SPEC §11's workload against the configured database (DATABASE_URL, else the
- * embedded PGlite under DATA_DIR). Generates the dataset if missing, imports it, starts the built
- * server in production mode, drives each URL with autocannon, cache off (cold) then on (warm),
- * prints the table and writes bench/results.json.
+ * `npm run bench`: SPEC §11's workload, at one or more catalog sizes, each on a fresh database
+ * (PostgreSQL beside DATABASE_URL's, else a new PGlite DATA_DIR under bench/data/; with Redis, an
+ * emptied key prefix of its own). `--skip-import`: one size on the configured database as it is.
  *
- *   npm run bench -- [--products 100000] [--seconds 10] [--connections 32] [--explain] [--skip-import]
- *                    [--modes cold,warm] [--no-commerce] [--labels L1,L2]
+ *   npm run bench -- [--sizes 10000,100000 | --products 100000] [--seconds 10] [--connections 32]
+ *                    [--modes cold,warm] [--labels L1,L2] [--no-commerce] [--explain]
+ *                    [--skip-import] [--quiet-check] [--help]
  *
- * With the cache off, the commerce labels (O1, O2, O3, C1) follow L5 on the same server.
+ * The load average is read before anything else (with --quiet-check a busy machine is refused,
+ * exit 2, nothing recorded). The server is built once. Per size: the dataset bench/data/catalog-<n>
+ * is generated if missing; a fresh database is made, migrated, and the catalog imported by the CLI
+ * as a user runs it (the whole `npm run cli -- catalog:import` process timed), then imported again
+ * (timed, and it should change no row). Before the first size's labels, bare Fastify (F0) is
+ * measured: C0's ceiling. Then the built server in production mode runs each label with autocannon,
+ * cache off (cold, followed by the commerce labels) then on (warm), each mode followed by its
+ * targets. After the last size, the sizes are compared; everything goes to bench/results.json.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfigFromProcess } from '../src/config.js';
-import { buildDeps } from '../src/deps.js';
-import { generateCatalog, importCatalog } from '../src/modules/catalog/index.js';
-import { makeCommerceUsers, runCommerce, type CommerceResults } from './commerce.js';
-import { explainWorkload } from './explain.js';
 import { measure, type Measurement } from './load.js';
-import { WORKLOAD } from './workload.js';
+import { parseOptions, UsageError, USAGE, type Options } from './options.js';
+import { measurementLine, sizeComparison, type SizeRates } from './report.js';
+import { webConcurrency, withBareFastify } from './server.js';
+import { measureSize, prepareSize, type SizeResults } from './size.js';
+
+// Before anything of ours adds to it.
+const [load1, load5, load15] = loadavg().map((l) => Math.round(l * 100) / 100) as [number, number, number];
 
 const root = path.resolve(import.meta.dirname, '..');
-const { values: args } = parseArgs({
-  options: {
-    products: { type: 'string', default: '100000' },
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '32' },
-    explain: { type: 'boolean', default: false },
-    'skip-import': { type: 'boolean', default: false },
-    modes: { type: 'string', default: 'cold,warm' },
-    commerce: { type: 'boolean', default: true },
-    labels: { type: 'string', default: WORKLOAD.map((l) => l.label).join(',') },
-  },
-});
-const products = Number(args.products);
-const seconds = Number(args.seconds);
-const connections = Number(args.connections);
-/** C0 and L5 always run: the other labels are reported against them. */
-const labels = new Set(['C0', 'L5', ...args.labels.split(',')]);
-
 const log = (line: string) => process.stdout.write(line + '\n');
 
-async function prepareData(): Promise<{ firstProductId: string; importSeconds: number | null }> {
-  const dir = path.join(root, 'bench', 'data', `catalog-${products}`);
-  if (!existsSync(path.join(dir, 'manifest.json'))) {
-    log(`Generating ${products} products into ${path.relative(root, dir)} …`);
-    await generateCatalog(dir, { products, seed: '42' });
-  }
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
-    first_product_id: string;
-  };
-  if (args['skip-import']) return { firstProductId: manifest.first_product_id, importSeconds: null };
-  const deps = await buildDeps(loadConfigFromProcess(), { migrate: true, statementTimeoutMs: 0 });
+function options(): Options {
   try {
-    const started = performance.now();
-    await importCatalog(deps, dir, {});
-    const importSeconds = Math.round((performance.now() - started) / 100) / 10;
-    log(`Imported in ${importSeconds} s.`);
-    return { firstProductId: manifest.first_product_id, importSeconds };
-  } finally {
-    await deps.close();
-  }
-}
-
-/** The server's, so that the tokens the bench signs for its buyers are the server's too. */
-const secretKey = process.env.SECRET_KEY ?? 'benchmark-secret-key-not-for-production-use-0123456789';
-
-/** The commerce labels' buyers and staff member, made in the database before the server starts. */
-async function commerceUsers() {
-  const deps = await buildDeps({ ...loadConfigFromProcess(), secretKey }, { migrate: true });
-  try {
-    return await makeCommerceUsers(deps);
-  } finally {
-    await deps.close();
-  }
-}
-
-/** Production's default: a process per core when the database and Redis can be shared, else one. */
-const webConcurrency =
-  process.env.WEB_CONCURRENCY ??
-  String(process.env.DATABASE_URL && process.env.REDIS_URL ? cpus().length : 1);
-
-async function withServer<T>(env: Record<string, string>, work: (base: string) => Promise<T>): Promise<T> {
-  const port = 18_000 + Math.floor(Math.random() * 1000);
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'server.js')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      SECRET_KEY: secretKey,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      THROTTLE_ENABLED: 'false',
-      DEMO_DATA: 'false',
-      LOG_LEVEL: 'warn',
-      WEB_CONCURRENCY: webConcurrency,
-      ...env,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error('the server exited during start-up');
-      if (
-        await fetch(`${base}/health/`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 600) throw new Error('the server did not become healthy in 60 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return await work(base);
-  } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    const parsed = parseOptions(process.argv.slice(2));
+    if (parsed) return parsed;
+    log(USAGE);
+    process.exit(0);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+    process.exit(1);
   }
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigFromProcess();
-  const database = config.databaseUrl ? 'postgres' : 'pglite';
-  const { firstProductId, importSeconds } = await prepareData();
-  if (args.explain) log(await explainWorkload(config, firstProductId));
+  const opts = options();
+  log(`Load average before the run: ${load1} (1 min), ${load5} (5 min), ${load15} (15 min)`);
+  if (opts.quietCheck && load1 > 1) {
+    log(
+      `--quiet-check: the 1-minute load average is ${load1}, above 1: something else is running, and its ` +
+        'share of the 2 cores would be measured as ours. Nothing was run or recorded; try again when the machine is quiet.',
+    );
+    process.exit(2);
+  }
 
+  const config = loadConfigFromProcess();
+  // Built first: a build broken by work in progress should fail before minutes of import.
   log('Building …');
   if (spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' }).status !== 0) {
     throw new Error('the build failed');
   }
 
-  const users = args.commerce ? await commerceUsers() : null;
-  let commerce: CommerceResults | null = null;
-  const modes: Record<string, Record<string, Measurement & { share_of_c0: number }>> = {};
-  const wanted = new Set(args.modes.split(','));
-  for (const [mode, cacheEnabled] of [
-    ['cold', 'false'],
-    ['warm', 'true'],
-  ] as const) {
-    if (!wanted.has(mode)) continue;
-    modes[mode] = await withServer({ CACHE_ENABLED: cacheEnabled }, async (base) => {
-      const results: Record<string, Measurement & { share_of_c0: number }> = {};
-      for (const { label, path: urlPath } of WORKLOAD.filter((l) => labels.has(l.label))) {
-        const m = await measure(base + urlPath(firstProductId), connections, seconds);
-        const c0 = results.C0?.requests_per_second ?? m.requests_per_second;
-        results[label] = { ...m, share_of_c0: Math.round((m.requests_per_second / c0) * 1000) / 10 };
-        log(
-          `${mode.padEnd(5)} ${label}  ${String(m.requests_per_second).padStart(7)} req/s  p50 ${String(m.p50_ms).padStart(4)} ms  ` +
-            `p99 ${String(m.p99_ms).padStart(4)} ms  ${String(results[label].share_of_c0).padStart(5)} % of C0` +
-            (m.errors || m.non_2xx ? `  (${m.errors} errors, ${m.non_2xx} non-2xx)` : ''),
-        );
-      }
-      if (mode === 'cold' && users) {
-        commerce = await runCommerce(base, users, { connections, seconds, log });
-        const l5 = results.L5!.requests_per_second;
-        const share = (m: Measurement) =>
-          `${Math.round((m.requests_per_second / l5) * 1000) / 10} % of cold L5`;
-        log(
-          `O2 ${share(commerce.O2)} (target ≥ 15 %, p99 < 150 ms); O1 ${Math.round((commerce.O1.requests_per_second / commerce.O2.requests_per_second) * 100)} % of O2 (target ≥ 50 %); C1 ${share(commerce.C1)} (target ≥ 50 %)`,
-        );
-      }
-      return results;
+  let bare: Measurement | null = null;
+  const sizes: Record<string, SizeResults> = {};
+  for (const size of opts.sizes) {
+    log(`\n== ${size} products ==`);
+    const prepared = await prepareSize(config, size, opts, log);
+    // Once, just before the first labels, in the same conditions as the first C0.
+    bare ??= await withBareFastify(async (base) => {
+      const m = await measure(`${base}/health/live/`, opts.connections, opts.seconds);
+      log(
+        measurementLine(
+          'bare',
+          'F0',
+          m,
+          `  (bare Fastify, ${webConcurrency()} process${webConcurrency() === 1 ? '' : 'es'})`,
+        ),
+      );
+      return m;
     });
+    sizes[size] = await measureSize(config, prepared, opts, bare, log);
+  }
+
+  if (opts.sizes.length > 1) {
+    log('');
+    const rates = (s: SizeResults): SizeRates => ({
+      cold: s.modes.cold && {
+        ...s.modes.cold,
+        ...(s.commerce && { O1: s.commerce.O1, O2: s.commerce.O2, C1: s.commerce.C1 }),
+      },
+      warm: s.modes.warm,
+    });
+    for (const line of sizeComparison(opts.sizes.map((size) => ({ size, rates: rates(sizes[size]!) }))))
+      log(line);
   }
 
   const report = {
@@ -176,14 +106,13 @@ async function main(): Promise<void> {
       memory_gib: Math.round(totalmem() / 2 ** 30),
       node: process.version,
     },
-    database,
-    web_concurrency: Number(webConcurrency),
-    products,
-    connections,
-    seconds_per_label: seconds,
-    import_seconds: importSeconds,
-    modes,
-    commerce,
+    load_average_before: { one_minute: load1, five_minutes: load5, fifteen_minutes: load15 },
+    database: config.databaseUrl ? 'postgres' : 'pglite',
+    web_concurrency: webConcurrency(),
+    connections: opts.connections,
+    seconds_per_label: opts.seconds,
+    bare_fastify: bare,
+    sizes,
   };
   writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(report, null, 2) + '\n');
   log('Wrote bench/results.json');

@@ -38,7 +38,11 @@ export async function countByCategoryPrice(deps: Deps, categoryIds: string[], q:
     const [row] = await deps.db.select({ count: countAll }).from(entries).where(where);
     return row!.count;
   }
-  const products = deps.db.selectDistinct({ id: entries.productId }).from(entries).where(where).as('products');
+  const products = deps.db
+    .selectDistinct({ id: entries.productId })
+    .from(entries)
+    .where(where)
+    .as('products');
   const [row] = await deps.db.select({ count: countAll }).from(products);
   return row!.count;
 }
