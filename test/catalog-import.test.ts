@@ -326,7 +326,13 @@ describe('importCatalog', () => {
       rejected: 0,
     });
     expect(first.links).toEqual({ inserted: manifest.product_category_links, deleted: 0 });
-    expect(first.analyzed).toEqual(['categories', 'products', 'product_categories', 'product_variants']);
+    expect(first.analyzed).toEqual([
+      'categories',
+      'products',
+      'product_categories',
+      'public_category_prices',
+      'product_variants',
+    ]);
     expect(progress.at(-1)).toBe(1);
 
     const db = t.deps.db;

@@ -35,16 +35,11 @@ export const authPlugin = fp(
   // eslint-disable-next-line @typescript-eslint/require-await
   async (app: FastifyInstance, { authenticate }: { authenticate: Authenticator }) => {
     app.decorateRequest('principal', null);
-    app.addHook('onRequest', (request, _reply, done) => {
+    app.addHook('onRequest', async (request) => {
       // Synthesised as the header, so the authenticator, `Vary` and `Cache-Control: private` see one credential.
       const fromQuery = queryToken(request);
       if (fromQuery) request.headers.authorization = fromQuery;
-      // No credential, no principal: an anonymous request skips the authenticator's promise.
-      if (request.headers.authorization === undefined) return done();
-      authenticate(request).then((principal) => {
-        request.principal = principal;
-        done();
-      }, done);
+      request.principal = await authenticate(request);
     });
   },
   { name: 'auth', dependencies: ['conventions'] },
